@@ -1,0 +1,126 @@
+'use strict';
+// dynalite on loopback, with our counter table: the one way every test tool, the benchmark
+// and `make dev` get a local DynamoDB.
+//
+// As a module: `const db = await startDynalite({ table, path })` → { endpoint, port, close() }.
+// As a command: `node tools/local/dynalite.js [--table NAME] [--path DIR] [--port N]`
+// prints one JSON line {"endpoint": "...", "port": N} once the table is ACTIVE, then serves
+// until SIGINT/SIGTERM or until its standard input closes (so a test process that dies,
+// taking the pipe with it, never leaves a dynalite behind).
+
+const http = require('node:http');
+const path = require('node:path');
+
+function loadDynalite() {
+  try {
+    return require('dynalite');
+  } catch (err) {
+    const root = path.resolve(__dirname, '../..');
+    throw new Error(
+      `dynalite is not installed (${err.code}). Run \`make setup\` (or \`npm ci\`) in ${root}.`,
+    );
+  }
+}
+
+// dynalite checks that a request is signed in the right shape, not that the signature is right.
+const FAKE_AUTH =
+  'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, ' +
+  'SignedHeaders=host;x-amz-date, Signature=0000';
+
+function dynamoCall(port, target, body) {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/',
+        headers: {
+          'Content-Type': 'application/x-amz-json-1.0',
+          'X-Amz-Target': `DynamoDB_20120810.${target}`,
+          'X-Amz-Date': '20260101T000000Z',
+          Authorization: FAKE_AUTH,
+          'Content-Length': Buffer.byteLength(payload),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, body: text ? JSON.parse(text) : {} }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+// Creates the counter table (key `path`, a string) unless it is already there.
+async function ensureTable(port, table) {
+  const created = await dynamoCall(port, 'CreateTable', {
+    TableName: table,
+    AttributeDefinitions: [{ AttributeName: 'path', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'path', KeyType: 'HASH' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  });
+  const exists = String(created.body.__type || '').endsWith('ResourceInUseException');
+  if (created.status !== 200 && !exists) {
+    throw new Error(`CreateTable ${table} failed: ${created.status} ${JSON.stringify(created.body)}`);
+  }
+  for (let i = 0; i < 200; i++) {
+    const described = await dynamoCall(port, 'DescribeTable', { TableName: table });
+    if (described.body.Table && described.body.Table.TableStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`table ${table} did not become ACTIVE`);
+}
+
+async function startDynalite({ table, path: dataDir, port = 0 } = {}) {
+  const dynalite = loadDynalite();
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: dataDir });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const actualPort = server.address().port;
+  if (table) await ensureTable(actualPort, table);
+  return {
+    port: actualPort,
+    endpoint: `http://127.0.0.1:${actualPort}`,
+    call: (target, body) => dynamoCall(actualPort, target, body),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+function parseArgs(argv) {
+  const args = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i].replace(/^--/, '');
+    if (!['table', 'path', 'port'].includes(key) || argv[i + 1] === undefined) {
+      throw new Error(`usage: dynalite.js [--table NAME] [--path DIR] [--port N] (got ${argv[i]})`);
+    }
+    args[key] = key === 'port' ? Number(argv[i + 1]) : argv[i + 1];
+  }
+  return args;
+}
+
+async function main() {
+  const db = await startDynalite(parseArgs(process.argv.slice(2)));
+  process.stdout.write(JSON.stringify({ endpoint: db.endpoint, port: db.port }) + '\n');
+  const stop = () => db.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`dynalite.js: ${err.message}\n`);
+    process.exit(1);
+  });
+}
+
+module.exports = { startDynalite, dynamoCall };
