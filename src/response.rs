@@ -1,0 +1,114 @@
+//! Every status code, header and JSON body the function answers with.
+//!
+//! Bodies carry a machine-readable `error` code and a human-readable `message`; neither ever
+//! contains the table name, an ARN or SDK error text. CORS is not set here: the HTTP API's
+//! `CorsConfiguration` owns it (and the local front in `tools/local` plays that part).
+
+use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use crate::request::{Rejection, MAX_PATH_BYTES};
+use crate::store::StoreErrorKind;
+
+#[derive(Serialize)]
+struct Count {
+    count: u64,
+}
+
+#[derive(Serialize)]
+struct Error<'a> {
+    error: &'a str,
+    message: &'a str,
+}
+
+/// `200 {"count": N}`: the path's total after this hit.
+pub fn counted(count: u64) -> Response<Body> {
+    json(StatusCode::OK, &Count { count })
+}
+
+/// The 4xx answer to a request that broke a rule.
+pub fn rejected(rejection: Rejection) -> Response<Body> {
+    let (status, error, message) = match rejection {
+        Rejection::MethodNotAllowed => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Only GET is supported.",
+        ),
+        Rejection::MissingPath => (
+            StatusCode::BAD_REQUEST,
+            "missing_path",
+            "Give the page to count as a non-empty query parameter: /counter?path=/index.html",
+        ),
+        Rejection::AmbiguousPath => (
+            StatusCode::BAD_REQUEST,
+            "ambiguous_path",
+            "Give the path query parameter once.",
+        ),
+        Rejection::PathTooLong => (
+            StatusCode::BAD_REQUEST,
+            "path_too_long",
+            "The path must be at most 2048 bytes of UTF-8.",
+        ),
+        Rejection::ControlCharacter => (
+            StatusCode::BAD_REQUEST,
+            "invalid_path",
+            "The path must not contain control characters.",
+        ),
+        Rejection::InvalidEncoding => (
+            StatusCode::BAD_REQUEST,
+            "invalid_path",
+            "The path must be percent-encoded UTF-8.",
+        ),
+        Rejection::PathNotAllowed => (
+            StatusCode::FORBIDDEN,
+            "path_not_allowed",
+            "This counter does not count that path.",
+        ),
+    };
+    let mut response = json(status, &Error { error, message });
+    if rejection == Rejection::MethodNotAllowed {
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET"));
+    }
+    response
+}
+
+/// The 5xx answer when DynamoDB could not count the hit.
+pub fn failed(kind: StoreErrorKind) -> Response<Body> {
+    match kind {
+        StoreErrorKind::Unavailable => json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &Error {
+                error: "storage_unavailable",
+                message: "The counter is busy or unreachable; try again shortly.",
+            },
+        ),
+        StoreErrorKind::Internal => json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &Error {
+                error: "internal_error",
+                message: "The counter is misconfigured; its owner has been told in the logs.",
+            },
+        ),
+    }
+}
+
+// The path_too_long message spells the limit out; this keeps the two in step.
+const _: () = assert!(MAX_PATH_BYTES == 2048);
+
+fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
+    // Serializing these plain structs cannot fail; an empty object is the safe fallback.
+    let body = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    // Every answer is a fresh count (or a one-off error): nothing may cache it.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,162 @@
+//! The one DynamoDB call — an atomic `UpdateItem ADD hits :inc` — and how its failures are
+//! classified.
+//!
+//! The SDK may retry an `UpdateItem` whose response was lost (timeout, broken connection)
+//! after DynamoDB applied it; with no idempotency token that adds one extra hit. For a page
+//! counter that is the right trade against failing the request.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::Client;
+use aws_smithy_http_client::tls;
+
+use crate::config::Config;
+use crate::request::CounterKey;
+
+/// The key attribute of the table; the template declares it as the HASH key of type S.
+pub const KEY_ATTRIBUTE: &str = "path";
+/// The number attribute that `ADD` increments.
+pub const HITS_ATTRIBUTE: &str = "hits";
+
+/// Budgets for one request, chosen so the worst case answers well inside the function's
+/// 3 s timeout: at most 3 attempts of at most 500 ms each, with short back-offs, and never
+/// more than 1.5 s in all. A healthy DynamoDB answers in single-digit milliseconds.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(200);
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(500);
+pub const OPERATION_TIMEOUT: Duration = Duration::from_millis(1500);
+pub const MAX_ATTEMPTS: u32 = 3;
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(20);
+pub const MAX_BACKOFF: Duration = Duration::from_millis(200);
+
+/// What went wrong with DynamoDB, as far as a caller needs to know.
+#[derive(Debug)]
+pub struct StoreError {
+    pub kind: StoreErrorKind,
+    /// The full SDK error, for the log only: it may name the table or the account.
+    pub cause: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreErrorKind {
+    /// Throttled, timed out, unreachable or failing on DynamoDB's side: worth retrying later.
+    Unavailable,
+    /// Our own set-up is wrong (missing table, no permission) or DynamoDB answered
+    /// something we cannot read: retrying will not help.
+    Internal,
+}
+
+/// The counter table, reached through one SDK client shared by every request.
+#[derive(Debug, Clone)]
+pub struct CounterStore {
+    client: Client,
+    table: String,
+}
+
+impl CounterStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        CounterStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Builds the SDK client for `config`: our timeouts and retries, a rustls (ring) HTTPS
+    /// client, and `DYNAMODB_ENDPOINT` when set. Makes no network call; region and
+    /// credentials come from the environment Lambda provides.
+    pub async fn connect(config: &Config) -> Self {
+        let https = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(https)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            )
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(MAX_ATTEMPTS)
+                    .with_initial_backoff(INITIAL_BACKOFF)
+                    .with_max_backoff(MAX_BACKOFF),
+            );
+        if let Some(endpoint) = &config.endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        Self::new(Client::new(&loader.load().await), &config.table)
+    }
+
+    /// Adds one hit to `key` and returns the new total, in one atomic `UpdateItem`.
+    pub async fn increment(&self, key: &CounterKey) -> Result<u64, StoreError> {
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(KEY_ATTRIBUTE, AttributeValue::S(key.as_str().to_owned()))
+            .update_expression(format!("ADD {HITS_ATTRIBUTE} :inc"))
+            .expression_attribute_values(":inc", AttributeValue::N("1".to_owned()))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|err| StoreError {
+                kind: classify(&err),
+                cause: DisplayErrorContext(&err).to_string(),
+            })?;
+
+        let hits = output
+            .attributes()
+            .and_then(|attributes| attributes.get(HITS_ATTRIBUTE));
+        match hits {
+            Some(AttributeValue::N(number)) => number.parse().map_err(|_| StoreError {
+                kind: StoreErrorKind::Internal,
+                cause: format!("{HITS_ATTRIBUTE} is not a whole number: {number:?}"),
+            }),
+            other => Err(StoreError {
+                kind: StoreErrorKind::Internal,
+                cause: format!("UpdateItem returned no numeric {HITS_ATTRIBUTE}: {other:?}"),
+            }),
+        }
+    }
+}
+
+/// DynamoDB error codes that mean "slow down" whatever their HTTP status.
+const THROTTLING_CODES: &[&str] = &[
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "LimitExceededException",
+];
+
+/// Transient trouble is [`StoreErrorKind::Unavailable`] (503); a problem that retrying cannot
+/// fix is [`StoreErrorKind::Internal`] (500).
+pub fn classify(err: &SdkError<UpdateItemError, HttpResponse>) -> StoreErrorKind {
+    match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => StoreErrorKind::Unavailable,
+        // A response cut short or garbled in transit.
+        SdkError::ResponseError(_) => StoreErrorKind::Unavailable,
+        SdkError::ServiceError(service) => {
+            let throttled = service
+                .err()
+                .code()
+                .is_some_and(|code| THROTTLING_CODES.contains(&code));
+            if throttled || service.raw().status().is_server_error() {
+                StoreErrorKind::Unavailable
+            } else {
+                // Missing table, access denied, validation: our deployment is wrong.
+                StoreErrorKind::Internal
+            }
+        }
+        _ => StoreErrorKind::Internal,
+    }
+}
