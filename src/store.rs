@@ -11,7 +11,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
@@ -67,34 +67,10 @@ impl CounterStore {
         }
     }
 
-    /// Builds the SDK client for `config`: our timeouts and retries, a rustls (ring) HTTPS
-    /// client, and `DYNAMODB_ENDPOINT` when set. Makes no network call; region and
-    /// credentials come from the environment Lambda provides.
+    /// Builds the store for `config` from the environment Lambda provides (region and
+    /// credentials). Makes no network call.
     pub async fn connect(config: &Config) -> Self {
-        let https = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(https)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                    .operation_timeout(OPERATION_TIMEOUT)
-                    .build(),
-            )
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(MAX_ATTEMPTS)
-                    .with_initial_backoff(INITIAL_BACKOFF)
-                    .with_max_backoff(MAX_BACKOFF),
-            );
-        if let Some(endpoint) = &config.endpoint {
-            loader = loader.endpoint_url(endpoint);
-        }
-        Self::new(Client::new(&loader.load().await), &config.table)
+        Self::new(Client::new(&sdk_loader(config).load().await), &config.table)
     }
 
     /// Adds one hit to `key` and returns the new total, in one atomic `UpdateItem`.
@@ -130,13 +106,34 @@ impl CounterStore {
     }
 }
 
-/// DynamoDB error codes that mean "slow down" whatever their HTTP status.
-const THROTTLING_CODES: &[&str] = &[
-    "ThrottlingException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "LimitExceededException",
-];
+/// The SDK set-up for `config`: our timeouts and retries, a rustls (ring) HTTPS client, and
+/// `DYNAMODB_ENDPOINT` when set. Tests add an explicit region and credentials to it.
+pub fn sdk_loader(config: &Config) -> aws_config::ConfigLoader {
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        )
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(MAX_ATTEMPTS)
+                .with_initial_backoff(INITIAL_BACKOFF)
+                .with_max_backoff(MAX_BACKOFF),
+        );
+    match &config.endpoint {
+        Some(endpoint) => loader.endpoint_url(endpoint),
+        None => loader,
+    }
+}
 
 /// Transient trouble is [`StoreErrorKind::Unavailable`] (503); a problem that retrying cannot
 /// fix is [`StoreErrorKind::Internal`] (500).
@@ -146,11 +143,17 @@ pub fn classify(err: &SdkError<UpdateItemError, HttpResponse>) -> StoreErrorKind
         // A response cut short or garbled in transit.
         SdkError::ResponseError(_) => StoreErrorKind::Unavailable,
         SdkError::ServiceError(service) => {
-            let throttled = service
-                .err()
-                .code()
-                .is_some_and(|code| THROTTLING_CODES.contains(&code));
-            if throttled || service.raw().status().is_server_error() {
+            // Throttling and write collisions come back as 400s but pass with time.
+            let transient = matches!(
+                service.err(),
+                UpdateItemError::ThrottlingException(_)
+                    | UpdateItemError::ProvisionedThroughputExceededException(_)
+                    | UpdateItemError::RequestLimitExceeded(_)
+                    | UpdateItemError::TransactionConflictException(_)
+                    | UpdateItemError::ReplicatedWriteConflictException(_)
+                    | UpdateItemError::InternalServerError(_)
+            );
+            if transient || service.raw().status().is_server_error() {
                 StoreErrorKind::Unavailable
             } else {
                 // Missing table, access denied, validation: our deployment is wrong.

@@ -1,0 +1,216 @@
+//! Shared test support: event fixtures, response helpers and a dynalite per test binary.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use aws_sdk_dynamodb::Client;
+use cloudresumecounter::config::Config;
+use cloudresumecounter::store::{self, CounterStore};
+use cloudresumecounter::Counter;
+use lambda_http::lambda_runtime::Context;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::Value;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The HTTP API v2 event `events/NAME`, as the runtime hands it to the handler.
+pub fn event(name: &str) -> Request {
+    let path = repo_root().join("events").join(name);
+    let json = std::fs::read_to_string(&path)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
+    request_from_json(&json)
+}
+
+pub fn request_from_json(json: &str) -> Request {
+    let mut context = Context::default();
+    context.request_id = "c0ffee00-0000-4000-8000-000000000001".to_owned();
+    lambda_http::request::from_str(json)
+        .expect("an HTTP API v2 event")
+        .with_lambda_context(context)
+}
+
+/// An HTTP API v2 GET event for `/counter?{raw_query}`, built from `get-counter.json`.
+pub fn get_with_query(raw_query: &str) -> Request {
+    let path = repo_root().join("events/get-counter.json");
+    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    event["rawQueryString"] = Value::String(raw_query.to_owned());
+    // The handler reads the raw query; the parsed map is left as the gateway would not matter.
+    event
+        .as_object_mut()
+        .unwrap()
+        .remove("queryStringParameters");
+    request_from_json(&event.to_string())
+}
+
+pub fn all_event_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repo_root().join("events"))
+        .expect("events/ exists")
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    names.sort();
+    names
+}
+
+pub fn body_text(response: &Response<Body>) -> &str {
+    match response.body() {
+        Body::Text(text) => text,
+        other => panic!("expected a text body, got {other:?}"),
+    }
+}
+
+pub fn body_json(response: &Response<Body>) -> Value {
+    serde_json::from_str(body_text(response)).expect("a JSON body")
+}
+
+pub fn header<'a>(response: &'a Response<Body>, name: &str) -> Option<&'a str> {
+    response.headers().get(name).map(|v| v.to_str().unwrap())
+}
+
+/// A dynalite on 127.0.0.1, started on first use and stopped when the test binary exits
+/// (tools/local/dynalite.js exits when the pipe to its standard input closes).
+pub struct Dynalite {
+    pub endpoint: String,
+    _process: Child,
+}
+
+pub fn dynalite() -> &'static Dynalite {
+    static DYNALITE: OnceLock<Dynalite> = OnceLock::new();
+    DYNALITE.get_or_init(start_dynalite)
+}
+
+fn start_dynalite() -> Dynalite {
+    let script = repo_root().join("tools/local/dynalite.js");
+    let mut process = Command::new("node")
+        .arg(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|err| {
+            panic!(
+                "cannot run `node {}` ({err}): these tests need Node.js 20+ \
+                 (apt-get install nodejs npm) and dynalite (`make setup` or `npm ci`)",
+                script.display()
+            )
+        });
+    let mut line = String::new();
+    BufReader::new(process.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("dynalite.js output");
+    let ready: Value = serde_json::from_str(&line).unwrap_or_else(|_| {
+        panic!("dynalite did not start (see its message above); run `make setup` or `npm ci`")
+    });
+    Dynalite {
+        endpoint: ready["endpoint"].as_str().unwrap().to_owned(),
+        _process: process,
+    }
+}
+
+/// The function's own SDK set-up (timeouts, retries, HTTP client) pointed at `endpoint`,
+/// with the fixed region and credentials a local emulator accepts.
+pub async fn sdk_client(endpoint: &str) -> Client {
+    let config = config_for("unused", endpoint);
+    let sdk_config = store::sdk_loader(&config)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
+        .load()
+        .await;
+    Client::new(&sdk_config)
+}
+
+pub fn config_for(table: &str, endpoint: &str) -> Config {
+    Config {
+        table: table.to_owned(),
+        endpoint: Some(endpoint.to_owned()),
+        allowed_prefixes: None,
+    }
+}
+
+/// A new, empty counter table on the shared dynalite, so tests never see each other's hits.
+pub async fn fresh_table(client: &Client) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let table = format!("Hits{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    client
+        .create_table()
+        .table_name(&table)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(store::KEY_ATTRIBUTE)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(store::KEY_ATTRIBUTE)
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("CreateTable on dynalite");
+    table
+}
+
+/// A counter wired to a fresh table on the shared dynalite, plus a client to inspect it.
+pub struct LocalCounter {
+    pub counter: Counter,
+    pub client: Client,
+    pub table: String,
+}
+
+impl LocalCounter {
+    pub async fn new(allowed_prefixes: Option<Vec<String>>) -> Self {
+        let client = sdk_client(&dynalite().endpoint).await;
+        let table = fresh_table(&client).await;
+        let store = CounterStore::new(client.clone(), &table);
+        LocalCounter {
+            counter: Counter::new(store, allowed_prefixes),
+            client,
+            table,
+        }
+    }
+
+    /// Every item in the table, as (path, hits).
+    pub async fn items(&self) -> Vec<(String, u64)> {
+        let scan = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("Scan on dynalite");
+        let mut items: Vec<(String, u64)> = scan
+            .items()
+            .iter()
+            .map(|item| {
+                let path = match &item[store::KEY_ATTRIBUTE] {
+                    AttributeValue::S(path) => path.clone(),
+                    other => panic!("path is not a string: {other:?}"),
+                };
+                let hits = match &item[store::HITS_ATTRIBUTE] {
+                    AttributeValue::N(hits) => hits.parse().unwrap(),
+                    other => panic!("hits is not a number: {other:?}"),
+                };
+                (path, hits)
+            })
+            .collect();
+        items.sort();
+        items
+    }
+}

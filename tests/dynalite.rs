@@ -1,0 +1,126 @@
+//! Integration tests: the handler and the function's own SDK set-up against dynalite, a real
+//! DynamoDB emulator on 127.0.0.1 (started by tests/common, stopped when the tests end).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use common::{all_event_names, body_json, event, get_with_query, LocalCounter};
+use serde_json::Value;
+
+async fn count_once(local: &LocalCounter, raw_query: &str) -> u64 {
+    let response = local.counter.handle(get_with_query(raw_query)).await;
+    assert_eq!(response.status(), 200, "{:?}", response.body());
+    body_json(&response)["count"]
+        .as_u64()
+        .expect("count is a JSON integer")
+}
+
+#[tokio::test]
+async fn counts_rise_one_by_one() {
+    let local = LocalCounter::new(None).await;
+    for expected in 1..=3 {
+        assert_eq!(count_once(&local, "path=%2Findex.html").await, expected);
+    }
+    assert_eq!(local.items().await, vec![("/index.html".to_owned(), 3)]);
+}
+
+#[tokio::test]
+async fn paths_are_counted_independently() {
+    let local = LocalCounter::new(None).await;
+    assert_eq!(count_once(&local, "path=%2Fa").await, 1);
+    assert_eq!(count_once(&local, "path=%2Fb").await, 1);
+    assert_eq!(count_once(&local, "path=%2Fa").await, 2);
+    // Keys differ only in case or a trailing slash: still different pages.
+    assert_eq!(count_once(&local, "path=%2FA").await, 1);
+    assert_eq!(count_once(&local, "path=%2Fa%2F").await, 1);
+    assert_eq!(
+        local.items().await,
+        vec![
+            ("/A".to_owned(), 1),
+            ("/a".to_owned(), 2),
+            ("/a/".to_owned(), 1),
+            ("/b".to_owned(), 1)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn unicode_and_slashes_are_stored_exactly() {
+    let local = LocalCounter::new(None).await;
+    let response = local.counter.handle(event("unicode-path.json")).await;
+    assert_eq!(body_json(&response)["count"], 1);
+    let response = local.counter.handle(event("max-length-path.json")).await;
+    assert_eq!(body_json(&response)["count"], 1);
+
+    let items = local.items().await;
+    let stored: Vec<&str> = items.iter().map(|(path, _)| path.as_str()).collect();
+    let longest = "€".repeat(682) + "ab";
+    assert_eq!(stored, vec!["/café/€/📄", longest.as_str()]);
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_hits_get_two_hundred_distinct_counts() {
+    let local = Arc::new(LocalCounter::new(None).await);
+    let hits = (0..200).map(|_| {
+        let local = Arc::clone(&local);
+        tokio::spawn(async move { count_once(&local, "path=%2Fhot").await })
+    });
+    let mut counts = BTreeSet::new();
+    for hit in hits {
+        counts.insert(hit.await.unwrap());
+    }
+    assert_eq!(counts, (1..=200).collect::<BTreeSet<u64>>());
+    assert_eq!(local.items().await, vec![("/hot".to_owned(), 200)]);
+}
+
+#[tokio::test]
+async fn every_rejected_fixture_writes_nothing() {
+    let local = LocalCounter::new(None).await;
+    let mut rejected = 0;
+    for name in all_event_names() {
+        let response = local.counter.handle(event(&name)).await;
+        if response.status().is_client_error() {
+            let body: Value = body_json(&response);
+            assert!(body["message"].is_string(), "{name}: {body}");
+            rejected += 1;
+        }
+    }
+    // The fixtures that should be refused: missing, empty, duplicate, control character,
+    // too long, POST. If one starts passing, this count catches it.
+    assert_eq!(rejected, 6);
+    let counted: Vec<String> = local.items().await.into_iter().map(|(p, _)| p).collect();
+    let longest = "€".repeat(682) + "ab";
+    assert_eq!(
+        counted,
+        vec![
+            "/blog/post-1",
+            "/café/€/📄",
+            "/index.html",
+            longest.as_str()
+        ]
+    );
+}
+
+#[tokio::test]
+async fn hostile_but_valid_paths_are_just_keys() {
+    let local = LocalCounter::new(None).await;
+    // Quotes, braces, expression syntax and SQL-ish text are data, never expression syntax:
+    // the path only ever travels as an attribute value.
+    let raw = "path=%22%7D%2C%23hits+%3D+%3Ainc%3B+DROP+TABLE+x%3B--";
+    assert_eq!(count_once(&local, raw).await, 1);
+    assert_eq!(
+        local.items().await,
+        vec![("\"},#hits = :inc; DROP TABLE x;--".to_owned(), 1)]
+    );
+}
+
+#[tokio::test]
+async fn the_allow_list_keeps_junk_out_of_the_table() {
+    let local = LocalCounter::new(Some(vec!["/blog/".to_owned()])).await;
+    let refused = local.counter.handle(get_with_query("path=%2Fjunk")).await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(count_once(&local, "path=%2Fblog%2Fx").await, 1);
+    assert_eq!(local.items().await, vec![("/blog/x".to_owned(), 1)]);
+}
