@@ -1,0 +1,202 @@
+'use strict';
+// A local stand-in for the API Gateway HTTP API in template.yaml: plain HTTP on 127.0.0.1 in,
+// an HTTP API payload v2 event to the function, its proxy result back out as HTTP.
+//
+//   const front = await startHttpFront({ invoke: rt.invoke, port: 3000 });  // → { url, port, close() }
+//
+// Like the template's API: one route, `GET /counter` (anything else is 404 {"message":"Not
+// Found"} without invoking the function); a function error or timeout is 500
+// {"message":"Internal Server Error"}; CorsConfiguration (AllowOrigins '*', AllowMethods
+// GET/OPTIONS, MaxAge 600) answers preflight itself and sets the CORS headers on responses to
+// requests that carry an Origin header, ignoring any the function sets.
+// `cors: false` turns that off (the browser test's negative control).
+
+const http = require('node:http');
+const { randomBytes } = require('node:crypto');
+
+const ROUTE = { method: 'GET', path: '/counter' };
+// Mirrors template.yaml's CounterApi CorsConfiguration. It sets no AllowHeaders, so preflight
+// answers carry no access-control-allow-headers: a page that adds a non-simple request header
+// fails here as it would against the real API.
+const CORS = { allowOrigin: '*', allowMethods: 'GET,OPTIONS', allowHeaders: '', maxAge: '600' };
+
+const utf8 = new TextDecoder('utf-8'); // not fatal: invalid sequences become U+FFFD
+
+// Percent-decodes to bytes first, so "%E2%82%AC" is one "€" and a stray "%FF" is kept visible.
+function decodeComponent(text) {
+  const bytes = [];
+  for (let i = 0; i < text.length; i++) {
+    const hex = text.slice(i + 1, i + 3);
+    if (text[i] === '%' && /^[0-9a-fA-F]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(text[i], 'utf8'));
+    }
+  }
+  return utf8.decode(Buffer.from(bytes));
+}
+
+// API Gateway joins repeated parameters with commas: "path=a&path=b" → { path: "a,b" }.
+function queryParameters(rawQuery) {
+  if (!rawQuery) return undefined;
+  const params = {};
+  for (const pair of rawQuery.split('&')) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    const name = decodeComponent(eq < 0 ? pair : pair.slice(0, eq));
+    const value = eq < 0 ? '' : decodeComponent(pair.slice(eq + 1));
+    params[name] = name in params ? `${params[name]},${value}` : value;
+  }
+  return params;
+}
+
+function apiGatewayTime(date) {
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n) => String(n).padStart(2, '0');
+  return (
+    `${p(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
+    `${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())} +0000`
+  );
+}
+
+// Builds the payload v2 event API Gateway would send for this request.
+function toEvent(req, body, { requestId, port }) {
+  const [rawPath, ...rest] = req.url.split('?');
+  const rawQueryString = rest.join('?');
+  const headers = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i].toLowerCase();
+    const value = req.rawHeaders[i + 1];
+    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+  }
+  const cookies = headers.cookie ? headers.cookie.split(/;\s*/) : undefined;
+  delete headers.cookie;
+  const sourceIp = req.socket.remoteAddress.replace(/^::ffff:/, '');
+  Object.assign(headers, {
+    'x-forwarded-for': sourceIp,
+    'x-forwarded-port': String(port),
+    'x-forwarded-proto': 'http',
+    'x-amzn-trace-id': `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`,
+  });
+  const now = new Date();
+  const routeKey = `${ROUTE.method} ${ROUTE.path}`;
+  const event = {
+    version: '2.0',
+    routeKey,
+    rawPath,
+    rawQueryString,
+    cookies,
+    headers,
+    queryStringParameters: queryParameters(rawQueryString),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'local',
+      domainName: headers.host || `127.0.0.1:${port}`,
+      domainPrefix: 'local',
+      http: {
+        method: req.method,
+        path: rawPath,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp,
+        userAgent: headers['user-agent'] || '',
+      },
+      requestId,
+      routeKey,
+      stage: '$default',
+      time: apiGatewayTime(now),
+      timeEpoch: now.getTime(),
+    },
+    body: body.length ? body.toString('base64') : undefined,
+    isBase64Encoded: body.length > 0,
+  };
+  return JSON.parse(JSON.stringify(event)); // drops the undefined fields, as API Gateway omits them
+}
+
+// Turns the function's answer into { status, headers, body } the way payload format 2.0 does.
+function fromResult(result) {
+  const internal = { status: 500, headers: { 'content-type': 'application/json' }, body: '{"message":"Internal Server Error"}' };
+  if (result.error) return internal;
+  const p = result.payload;
+  if (p && typeof p === 'object' && 'statusCode' in p) {
+    const headers = {};
+    for (const [k, v] of Object.entries(p.headers || {})) headers[k.toLowerCase()] = String(v);
+    for (const [k, v] of Object.entries(p.multiValueHeaders || {})) headers[k.toLowerCase()] = v.join(',');
+    const body = p.body == null ? '' : String(p.body);
+    return {
+      status: Number(p.statusCode),
+      headers,
+      cookies: p.cookies || [],
+      body: p.isBase64Encoded ? Buffer.from(body, 'base64') : body,
+    };
+  }
+  // A result without statusCode is taken as a 200 JSON body.
+  return { status: 200, headers: { 'content-type': 'application/json' }, body: typeof p === 'string' ? p : JSON.stringify(p) };
+}
+
+async function startHttpFront({ invoke, port = 0, cors = true, onRequest = null }) {
+  if (typeof invoke !== 'function') throw new Error('startHttpFront: `invoke` is required');
+
+  async function handle(req, res, body) {
+    const requestId = randomBytes(8).toString('base64').replace(/=+$/, '');
+    const origin = req.headers.origin;
+    const pathname = req.url.split('?')[0];
+    let out;
+    if (cors && req.method === 'OPTIONS' && origin && req.headers['access-control-request-method']) {
+      out = {
+        status: 204,
+        headers: {
+          'access-control-allow-origin': CORS.allowOrigin,
+          'access-control-allow-methods': CORS.allowMethods,
+          'access-control-max-age': CORS.maxAge,
+        },
+        body: '',
+      };
+      if (CORS.allowHeaders) out.headers['access-control-allow-headers'] = CORS.allowHeaders;
+    } else if (req.method !== ROUTE.method || pathname !== ROUTE.path) {
+      out = { status: 404, headers: { 'content-type': 'application/json' }, body: '{"message":"Not Found"}' };
+    } else {
+      out = fromResult(await invoke(toEvent(req, body, { requestId, port: server.address().port })));
+      if (cors) {
+        for (const name of Object.keys(out.headers)) if (name.startsWith('access-control-')) delete out.headers[name];
+        if (origin) out.headers['access-control-allow-origin'] = CORS.allowOrigin;
+      }
+    }
+    out.headers['apigw-requestid'] = requestId;
+    out.headers['content-length'] = String(Buffer.byteLength(out.body));
+    if (out.cookies && out.cookies.length) out.headers['set-cookie'] = out.cookies;
+    res.writeHead(out.status, out.headers);
+    res.end(out.body);
+    if (onRequest) onRequest({ method: req.method, url: req.url, origin, status: out.status, body: String(out.body) });
+  }
+
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      handle(req, res, Buffer.concat(chunks)).catch((err) => {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: 'Internal Server Error', detail: err.message }));
+      });
+    });
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', (err) => {
+      if (err.code === 'EADDRINUSE') err.message = `port ${port} on 127.0.0.1 is in use (${err.message}); set PORT to another port`;
+      reject(err);
+    });
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const actualPort = server.address().port;
+  return {
+    port: actualPort,
+    url: `http://127.0.0.1:${actualPort}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+module.exports = { startHttpFront, toEvent, fromResult, queryParameters };
