@@ -1,0 +1,86 @@
+'use strict';
+// `make dev`: the counter on http://127.0.0.1:3000/counter?path=/ with no Docker and no AWS.
+// dynalite (data kept in .local/dynalite) + the bootstrap under the Runtime API emulator +
+// the HTTP API stand-in, all bound to 127.0.0.1. Ctrl-C stops all of them.
+//
+// Environment:
+//   PORT            the front's port (3000)
+//   BOOTSTRAP       the binary to run (target/debug/bootstrap, which scripts/dev.sh builds)
+//   DEV_DATA_DIR    where dynalite keeps its data (.local/dynalite)
+//   DYNAMODB_PORT   dynalite's port (a free one); 8000 lets `sam local invoke` reach it too
+//   DYNAMODB_TABLE  the table (CloudResumeCounterHits, template.yaml's default)
+//   COUNTER_ALLOWED_PATH_PREFIXES, RUST_LOG, AWS_LAMBDA_LOG_LEVEL  passed to the function
+
+const path = require('node:path');
+const fs = require('node:fs');
+const { startDynalite } = require('./dynalite');
+const { startRuntimeApi } = require('./runtime-api');
+const { startHttpFront } = require('./http-front');
+
+const root = path.resolve(__dirname, '../..');
+const env = process.env;
+const settings = {
+  port: Number(env.PORT || 3000),
+  bootstrap: path.resolve(root, env.BOOTSTRAP || 'target/debug/bootstrap'),
+  dataDir: path.resolve(root, env.DEV_DATA_DIR || '.local/dynalite'),
+  dynamoPort: Number(env.DYNAMODB_PORT || 0),
+  table: env.DYNAMODB_TABLE || 'CloudResumeCounterHits',
+};
+
+const say = (line) => process.stderr.write(`dev: ${line}\n`);
+const shown = (p) => (p.startsWith(root + path.sep) ? path.relative(root, p) : p);
+
+async function main() {
+  if (!fs.existsSync(settings.bootstrap)) {
+    throw new Error(`${settings.bootstrap} does not exist; run \`make dev\` (it builds it) or set BOOTSTRAP`);
+  }
+  const stack = []; // what to stop, last started first
+  const stop = async (code) => {
+    for (const close of stack.reverse()) await close().catch((err) => say(`while stopping: ${err.message}`));
+    process.exit(code);
+  };
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      say(`${signal}: stopping`);
+      stop(0);
+    });
+  }
+
+  try {
+    fs.mkdirSync(settings.dataDir, { recursive: true });
+    const db = await startDynalite({ table: settings.table, path: settings.dataDir, port: settings.dynamoPort });
+    stack.push(db.close);
+    say(`dynalite on ${db.endpoint} (table ${settings.table}, data in ${shown(settings.dataDir)})`);
+
+    const passThrough = ['COUNTER_ALLOWED_PATH_PREFIXES', 'RUST_LOG', 'AWS_LAMBDA_LOG_LEVEL'].filter((k) => k in env);
+    const rt = await startRuntimeApi({
+      bootstrap: settings.bootstrap,
+      env: {
+        DYNAMODB_TABLE: settings.table,
+        DYNAMODB_ENDPOINT: db.endpoint,
+        ...Object.fromEntries(passThrough.map((k) => [k, env[k]])),
+      },
+      onLog: ({ line }) => process.stdout.write(`${line}\n`), // the function's own log lines
+    });
+    stack.push(rt.close);
+    await rt.ready();
+    say(`bootstrap running (pid ${rt.pid}) from ${shown(settings.bootstrap)}`);
+
+    const front = await startHttpFront({
+      invoke: rt.invoke,
+      port: settings.port,
+      onRequest: (r) => say(`${r.method} ${r.url} -> ${r.status}`),
+    });
+    stack.push(front.close);
+    say(`counter ready: ${front.url}/counter?path=/`);
+    say(`try: curl '${front.url}/counter?path=/'   (Ctrl-C stops everything)`);
+  } catch (err) {
+    say(err.message);
+    await stop(1);
+  }
+}
+
+main();
