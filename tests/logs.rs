@@ -1,0 +1,125 @@
+//! Logs: one JSON line per request with the fields an operator needs, and request content
+//! only ever as an escaped field value, so it cannot forge or break a line.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
+use aws_sdk_dynamodb::types::error::ThrottlingException;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use cloudresumecounter::store::CounterStore;
+use cloudresumecounter::{telemetry, Counter};
+use common::{event, get_with_query};
+use lambda_http::Request;
+use serde_json::Value;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Handles `requests` one by one under the production subscriber; returns the log lines.
+async fn log_lines_of(rule: &Rule, requests: Vec<Request>) -> Vec<String> {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let filter = telemetry::filter_from(None, None);
+    let _guard =
+        tracing::subscriber::set_default(telemetry::subscriber(filter, move || writer.clone()));
+    let client: Client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [rule]);
+    let counter = Counter::new(CounterStore::new(client, "SecretTable"), None);
+    for request in requests {
+        counter.handle(request).await;
+    }
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    text.lines().map(str::to_owned).collect()
+}
+
+fn parse(line: &str) -> Value {
+    serde_json::from_str(line).unwrap_or_else(|err| panic!("not a JSON line ({err}): {line}"))
+}
+
+fn counts_five() -> Rule {
+    mock!(Client::update_item).then_output(|| {
+        UpdateItemOutput::builder()
+            .attributes("hits", AttributeValue::N("5".to_owned()))
+            .build()
+    })
+}
+
+#[tokio::test]
+async fn one_json_line_per_request_with_id_status_latency_and_count() {
+    let lines = log_lines_of(&counts_five(), vec![event("get-counter.json")]).await;
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    let line = parse(&lines[0]);
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(line["request_id"], "c0ffee00-0000-4000-8000-000000000001");
+    assert_eq!(line["status"], 200);
+    assert_eq!(line["count"], 5);
+    assert_eq!(line["path"], "/index.html");
+    assert!(line["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0));
+    assert!(line["timestamp"].is_string());
+}
+
+#[tokio::test]
+async fn request_content_cannot_forge_a_log_line() {
+    // Valid paths full of JSON syntax, and a rejected one with a newline in it.
+    let forged_path = r#"/a","level":"ERROR","status":500,"x":"\"#;
+    let raw_query = format!(
+        "path={}",
+        forged_path
+            .bytes()
+            .map(|b| format!("%{b:02X}"))
+            .collect::<String>()
+    );
+    let requests = vec![
+        get_with_query(&raw_query),
+        event("control-char-path.json"),
+        get_with_query("path=%2Fok%0D%0A%7B%22level%22%3A%22ERROR%22%7D"),
+    ];
+    let lines = log_lines_of(&counts_five(), requests).await;
+    assert_eq!(lines.len(), 3, "one line per request: {lines:#?}");
+
+    let counted = parse(&lines[0]);
+    assert_eq!(counted["level"], "INFO");
+    assert_eq!(counted["status"], 200);
+    assert_eq!(
+        counted["path"], forged_path,
+        "the path is one escaped field value"
+    );
+
+    for line in &lines[1..] {
+        let rejected = parse(line);
+        assert_eq!(rejected["status"], 400);
+        assert_eq!(rejected["level"], "INFO");
+    }
+}
+
+#[tokio::test]
+async fn a_dynamodb_failure_logs_its_cause_once_and_only_in_the_log() {
+    let throttled = mock!(Client::update_item).then_error(|| {
+        UpdateItemError::ThrottlingException(
+            ThrottlingException::builder()
+                .message("Rate exceeded for table SecretTable")
+                .build(),
+        )
+    });
+    let lines = log_lines_of(&throttled, vec![event("get-counter.json")]).await;
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    let line = parse(&lines[0]);
+    assert_eq!(line["level"], "ERROR");
+    assert_eq!(line["status"], 503);
+    let cause = line["cause"].as_str().expect("the cause is logged");
+    assert!(cause.contains("Rate exceeded"), "{cause}");
+}
