@@ -3,47 +3,27 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::error::ThrottlingException;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use cloudresumecounter::store::CounterStore;
-use cloudresumecounter::{telemetry, Counter};
-use common::{event, get_with_query};
+use cloudresumecounter::Counter;
+use common::{event, get_with_query, CapturedLogs};
 use lambda_http::Request;
 use serde_json::Value;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Handles `requests` one by one under the production subscriber; returns the log lines.
 async fn log_lines_of(rule: &Rule, requests: Vec<Request>) -> Vec<String> {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let filter = telemetry::filter_from(None, None);
-    let _guard =
-        tracing::subscriber::set_default(telemetry::subscriber(filter, move || writer.clone()));
+    let captured = CapturedLogs::default();
+    let _guard = captured.install();
     let client: Client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [rule]);
     let counter = Counter::new(CounterStore::new(client, "SecretTable"), None);
     for request in requests {
         counter.handle(request).await;
     }
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    text.lines().map(str::to_owned).collect()
+    captured.lines()
 }
 
 fn parse(line: &str) -> Value {

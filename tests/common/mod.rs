@@ -1,11 +1,13 @@
 //! Shared test support: event fixtures, response helpers and a dynalite per test binary.
 #![allow(dead_code)] // each test binary uses its own subset
 
-use std::io::{BufRead, BufReader};
+pub mod fault_proxy;
+
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::{
@@ -15,7 +17,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use cloudresumecounter::config::Config;
 use cloudresumecounter::store::{self, CounterStore};
-use cloudresumecounter::Counter;
+use cloudresumecounter::{telemetry, Counter};
 use lambda_http::lambda_runtime::Context;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::Value;
@@ -212,5 +214,33 @@ impl LocalCounter {
             .collect();
         items.sort();
         items
+    }
+}
+
+/// Log lines written through the production subscriber, kept in memory.
+#[derive(Clone, Default)]
+pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    /// Makes this the subscriber of the current thread (a `#[tokio::test]` runs on one).
+    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+        let writer = self.clone();
+        let filter = telemetry::filter_from(None, None);
+        tracing::subscriber::set_default(telemetry::subscriber(filter, move || writer.clone()))
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+        text.lines().map(str::to_owned).collect()
     }
 }

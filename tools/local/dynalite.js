@@ -79,6 +79,11 @@ async function ensureTable(port, table) {
 async function startDynalite({ table, path: dataDir, port = 0 } = {}) {
   const dynalite = loadDynalite();
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: dataDir });
+  // Node closes idle keep-alive connections after 5 s; DynamoDB keeps them far longer. A
+  // client reusing a connection Node has just closed sees it die mid-request, so under load
+  // the emulator would fail requests that DynamoDB would not.
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 65_000;
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', resolve);

@@ -1,0 +1,82 @@
+//! Fault tests with the real SDK client and the function's real timeouts: each DynamoDB
+//! failure gets its 5xx JSON answer before the Lambda timeout, is logged once, leaks
+//! nothing, and the next request succeeds in the same process once the fault clears.
+
+mod common;
+
+use std::time::Duration;
+
+use cloudresumecounter::store::CounterStore;
+use cloudresumecounter::Counter;
+use common::fault_proxy::{Fault, FaultProxy};
+use common::{body_json, body_text, dynalite, event, fresh_table, sdk_client, CapturedLogs};
+use serde_json::Value;
+
+/// The function's `Timeout` in template.yaml: an answer after it is no answer at all.
+const LAMBDA_TIMEOUT: Duration = Duration::from_secs(3);
+
+async fn survives(fault: Fault, status: u16, error: &str) {
+    let proxy = FaultProxy::start(&dynalite().endpoint).await;
+    let client = sdk_client(&proxy.endpoint).await;
+    let table = fresh_table(&client).await;
+    let counter = Counter::new(CounterStore::new(client, &table), None);
+    let hit = || async {
+        tokio::time::timeout(LAMBDA_TIMEOUT, counter.handle(event("get-counter.json")))
+            .await
+            .unwrap_or_else(|_| panic!("{fault:?}: no answer within the Lambda timeout"))
+    };
+    assert_eq!(body_json(&hit().await)["count"], 1);
+
+    proxy.set(fault);
+    let logs = CapturedLogs::default();
+    let during = {
+        let _guard = logs.install();
+        hit().await
+    };
+    assert_eq!(during.status(), status, "{fault:?}: {}", body_text(&during));
+    let body = body_json(&during);
+    assert_eq!(body["error"], error, "{fault:?}");
+    assert!(body["message"].is_string());
+    assert!(
+        !body_text(&during).contains(&table),
+        "{fault:?} leaks the table name"
+    );
+
+    let lines: Vec<Value> = logs
+        .lines()
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{fault:?}: one log line: {lines:#?}");
+    assert_eq!(lines[0]["level"], "ERROR");
+    assert_eq!(lines[0]["status"], status);
+    assert!(lines[0]["cause"].as_str().is_some_and(|c| !c.is_empty()));
+
+    proxy.set(Fault::None);
+    let after = hit().await;
+    assert_eq!(
+        body_json(&after)["count"],
+        2,
+        "{fault:?}: recovers, and the failed hit was never counted"
+    );
+}
+
+#[tokio::test]
+async fn connection_refused_is_503_then_recovers() {
+    survives(Fault::Refuse, 503, "storage_unavailable").await;
+}
+
+#[tokio::test]
+async fn a_dynamodb_that_never_answers_is_503_then_recovers() {
+    survives(Fault::Blackhole, 503, "storage_unavailable").await;
+}
+
+#[tokio::test]
+async fn http_500_is_503_then_recovers() {
+    survives(Fault::Http500, 503, "storage_unavailable").await;
+}
+
+#[tokio::test]
+async fn throttling_is_503_then_recovers() {
+    survives(Fault::Throttle, 503, "storage_unavailable").await;
+}

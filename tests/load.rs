@@ -1,0 +1,74 @@
+//! Load: thousands of simultaneous hits on one path through the handler, sharing one SDK
+//! client, against dynalite. Atomic `ADD` must hand out every count exactly once.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::Client;
+use cloudresumecounter::store::{self, CounterStore};
+use cloudresumecounter::Counter;
+use common::{body_json, config_for, dynalite, event, fresh_table, LocalCounter};
+
+const HITS: u64 = 4000;
+
+/// The function's SDK set-up with patient timeouts and no retries. In Lambda each sandbox
+/// handles one request at a time; here 4000 share one process and one emulator, so the
+/// production budgets would time requests out in the queue, and a retry could count twice.
+/// This test is about atomicity, so every request must be applied exactly once. Stalled
+/// stream protection is off for the same reason: a request queued in dynalite for seconds
+/// sends no bytes, which the SDK would otherwise take for a dead connection.
+async fn patient_client(endpoint: &str) -> Client {
+    let sdk_config = store::sdk_loader(&config_for("unused", endpoint))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(60))
+                .operation_timeout(Duration::from_secs(120))
+                .build(),
+        )
+        .retry_config(RetryConfig::disabled())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
+        .load()
+        .await;
+    Client::new(&sdk_config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_thousand_concurrent_hits_on_one_path_get_distinct_counts() {
+    let client = patient_client(&dynalite().endpoint).await;
+    let table = fresh_table(&client).await;
+    let counter = Arc::new(Counter::new(
+        CounterStore::new(client.clone(), &table),
+        None,
+    ));
+
+    let hits: Vec<_> = (0..HITS)
+        .map(|_| {
+            let counter = Arc::clone(&counter);
+            tokio::spawn(async move { counter.handle(event("get-counter.json")).await })
+        })
+        .collect();
+    let mut counts = BTreeSet::new();
+    for hit in hits {
+        let response = hit.await.unwrap();
+        assert_eq!(response.status(), 200, "{:?}", response.body());
+        let count = body_json(&response)["count"].as_u64().unwrap();
+        assert!(counts.insert(count), "count {count} was handed out twice");
+    }
+    assert_eq!(counts, (1..=HITS).collect::<BTreeSet<u64>>());
+
+    let local = LocalCounter {
+        counter: Arc::into_inner(counter).unwrap(),
+        client,
+        table,
+    };
+    assert_eq!(local.items().await, vec![("/index.html".to_owned(), HITS)]);
+}
