@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Offline checks of the deployable infrastructure, with the tools pinned in .venv/:
+#   1. cfn-lint template.yaml            any finding fails (errors, warnings, informational)
+#   2. sam validate --lint               SAM's own validation plus its cfn-lint pass
+#   3. pytest tests/infra                the transformed template's properties (CORS, throttle,
+#                                        Retain, PITR, IAM scope, env, outputs), cfn-lint per
+#                                        runtime (the W2531 decision), samconfig, buildspecs, SVG
+# No AWS account or credentials are used; the region is only needed to name ARNs.
+# `sam build` and its glibc check are scripts/sam-build.sh (slow; kept out of here).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+die() { echo "check-template.sh: FAIL: $*" >&2; exit 1; }
+
+for tool in cfn-lint sam pytest; do
+  [[ -x .venv/bin/$tool ]] || die ".venv/bin/$tool missing: run scripts/setup-python.sh (make setup)"
+done
+PATH="$PWD/.venv/bin:$PATH"
+export PATH SAM_CLI_TELEMETRY=0 AWS_EC2_METADATA_DISABLED=true PYTHONDONTWRITEBYTECODE=1
+export AWS_DEFAULT_REGION=us-east-1
+
+echo "check-template.sh: cfn-lint $(cfn-lint --version | awk '{print $2}') template.yaml"
+cfn-lint --non-zero-exit-code informational -- template.yaml || die "cfn-lint reported the findings above"
+
+echo "check-template.sh: sam validate --lint --region us-east-1"
+sam validate --lint --region us-east-1 --template-file template.yaml || die "sam validate --lint failed"
+
+echo "check-template.sh: pytest tests/infra"
+pytest -p no:cacheprovider tests/infra || die "tests/infra failed"

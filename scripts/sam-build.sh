@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `sam build` of template.yaml with the tools in .venv/ (SAM CLI, cargo-lambda, zig), then proof
+# that the artifact runs on both provided.al2 (glibc 2.26) and provided.al2023 (glibc 2.34):
+# .aws-sam/build/CounterFunction/bootstrap must be an x86-64 ELF whose highest GLIBC_ symbol
+# version is <= 2.26.
+#
+# cargo-lambda compiles in the source tree: release profile, --target
+# x86_64-unknown-linux-gnu.2.26 (SAM adds it because the runtime is provided.al2), so the
+# objects land in target/x86_64-unknown-linux-gnu/release/ and the binary in
+# target/lambda/bootstrap/bootstrap, apart from the host-target debug builds of `cargo test` and
+# clippy. A second run reuses them (cargo finds everything fresh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+readonly MAX_GLIBC=2.26
+readonly ARTIFACT=.aws-sam/build/CounterFunction/bootstrap
+
+die() { echo "sam-build.sh: FAIL: $*" >&2; exit 1; }
+version_le() { [[ $(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -n 1) == "$2" ]]; }
+glibc_versions() { objdump -T "$1" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/^GLIBC_//' | sort -Vu; }
+
+# The venv's sam, cargo-lambda and zig (found by cargo-lambda as `python3 -m ziglang`) come first.
+PATH="$PWD/.venv/bin:$PATH"
+[[ -d "$HOME/.cargo/bin" ]] && PATH="$PATH:$HOME/.cargo/bin"
+export PATH
+export SAM_CLI_TELEMETRY=0
+
+for tool in sam cargo-lambda; do
+  [[ -x .venv/bin/$tool ]] || die ".venv/bin/$tool missing: run scripts/setup-python.sh (make setup)"
+done
+command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup (https://rustup.rs)"
+command -v objdump >/dev/null 2>&1 || die "objdump not found: install binutils (Debian: apt-get install binutils)"
+.venv/bin/python -m ziglang version >/dev/null 2>&1 \
+  || die "zig not importable from .venv (ziglang): run scripts/setup-python.sh (make setup)"
+
+echo "sam-build.sh: $(sam --version); $(cargo-lambda lambda --version | awk '{print $1, $2}');" \
+  "zig $(python3 -m ziglang version); $(cargo --version)"
+
+start=$(date +%s)
+sam build
+elapsed=$(( $(date +%s) - start ))
+
+[[ -f $ARTIFACT ]] || die "sam build finished but $ARTIFACT does not exist"
+[[ -x $ARTIFACT ]] || die "$ARTIFACT is not executable"
+objdump -f "$ARTIFACT" | grep -q 'file format elf64-x86-64' \
+  || die "$ARTIFACT is not an x86-64 ELF: $(objdump -f "$ARTIFACT" 2>&1 | head -n 3)"
+
+glibc=$(glibc_versions "$ARTIFACT" | tail -n 1)
+[[ -n $glibc ]] || die "$ARTIFACT imports no GLIBC_ symbol versions: not the glibc-linked binary expected"
+if ! version_le "$glibc" "$MAX_GLIBC"; then
+  echo "sam-build.sh: imported symbols newer than GLIBC_$MAX_GLIBC:" >&2
+  for v in $(glibc_versions "$ARTIFACT"); do
+    version_le "$v" "$MAX_GLIBC" && continue
+    objdump -T "$ARTIFACT" | grep -E "GLIBC_${v//./\\.}\)?[[:space:]]" \
+      | awk -v v="$v" '{print "  " $NF " (GLIBC_" v ")"}' >&2
+  done
+  die "$ARTIFACT needs GLIBC_$glibc > $MAX_GLIBC, so it would not start on provided.al2." \
+    "It must be built for x86_64-unknown-linux-gnu.2.26, which SAM asks cargo-lambda for" \
+    "only when the function's Runtime resolves to provided.al2."
+fi
+
+size=$(stat -c %s "$ARTIFACT")
+echo "sam-build.sh: OK: $ARTIFACT: $size bytes, highest symbol GLIBC_$glibc (<= $MAX_GLIBC), sam build ${elapsed}s"

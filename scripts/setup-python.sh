@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Creates the project-local virtualenv .venv/ and installs the pinned infrastructure tools into
+# it: aws-sam-cli, aws-sam-translator, cfn-lint, cargo-lambda, ziglang (cargo-lambda's linker,
+# which targets glibc 2.26) and pytest. Nothing is installed outside .venv/.
+# Run by `make setup` / `make test-infra` / `make sam-build` (through .venv/.installed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+die() { echo "setup-python.sh: $*" >&2; exit 1; }
+
+command -v python3 >/dev/null 2>&1 \
+  || die "python3 not found: install Python 3.11+ (Debian: apt-get install python3 python3-venv)"
+python3 - <<'PY' || die "Python 3.11 or newer is required (the pinned aws-sam-cli and its dependencies need it) (found $(python3 --version 2>&1))"
+import sys
+sys.exit(0 if sys.version_info >= (3, 11) else 1)
+PY
+
+if [[ ! -x .venv/bin/python ]]; then
+  echo "setup-python.sh: creating .venv with $(python3 --version 2>&1)"
+  python3 -m venv .venv \
+    || die "python3 -m venv failed: install the venv module (Debian: apt-get install python3-venv)"
+fi
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+.venv/bin/python -m pip install --quiet --requirement requirements-dev.txt \
+  || die "pip install -r requirements-dev.txt failed (PyPI must be reachable)"
+
+# Fail now, not halfway through a build, if an entry point is missing.
+for tool in sam cfn-lint cargo-lambda pytest; do
+  [[ -x .venv/bin/$tool ]] || die ".venv/bin/$tool missing after install: check requirements-dev.txt"
+done
+.venv/bin/python -m ziglang version >/dev/null \
+  || die "ziglang did not install a working zig: check requirements-dev.txt"
+
+echo "setup-python.sh: .venv ready:" \
+  "$(.venv/bin/sam --version)," \
+  "cfn-lint $(.venv/bin/cfn-lint --version | awk '{print $2}')," \
+  "$(.venv/bin/cargo-lambda lambda --version | awk '{print $1, $2}')," \
+  "zig $(.venv/bin/python -m ziglang version)"

@@ -1,0 +1,64 @@
+"""Fixtures for the offline infrastructure tests: template.yaml as written, and as the
+AWS::Serverless-2016-10-31 transform turns it into plain CloudFormation (aws-sam-translator, no
+AWS account, no network)."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# The translator asks boto3 for the region (for pseudo parameters and ARNs) before anything else.
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+from samtranslator.parser.parser import Parser  # noqa: E402
+from samtranslator.translator.translator import Translator  # noqa: E402
+from samtranslator.yaml_helper import yaml_parse  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    """template.yaml parsed with CloudFormation's short-form tags (!Ref, !Sub, !GetAtt)."""
+    return yaml_parse(path.read_text(encoding="utf-8"))
+
+
+def transform(template: dict[str, Any]) -> dict[str, Any]:
+    """SAM -> CloudFormation, the way CloudFormation does it at deploy time.
+
+    CodeUri is swapped for an s3:// URI first, as `sam package` does: the translator does not
+    accept a local path. The managed-policy map is only consulted for policies given by name;
+    the template has none, so an empty map keeps the translator offline.
+    """
+    packaged = copy.deepcopy(template)
+    for resource in packaged["Resources"].values():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://example-bucket/cloudresumecounter.zip"
+    return Translator(None, Parser()).translate(
+        packaged, parameter_values={}, get_managed_policy_map=lambda: {}
+    )
+
+
+@pytest.fixture(scope="session")
+def sam_template() -> dict[str, Any]:
+    return load_template()
+
+
+@pytest.fixture(scope="session")
+def cfn(sam_template: dict[str, Any]) -> dict[str, Any]:
+    return transform(sam_template)
+
+
+def resources_of_type(cfn: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in cfn["Resources"].items() if r["Type"] == type_}
+
+
+def only_resource(cfn: dict[str, Any], type_: str) -> tuple[str, dict[str, Any]]:
+    found = resources_of_type(cfn, type_)
+    assert len(found) == 1, f"expected exactly one {type_}, found {sorted(found)}"
+    return next(iter(found.items()))
