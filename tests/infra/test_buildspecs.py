@@ -1,0 +1,134 @@
+"""buildspec.yml and unit-tests-buildspec.yml: well-formed CodeBuild buildspecs whose commands
+are valid bash, that reuse the project's own scripts, and whose DEPLOY_MODE switch does what the
+README says. The package/deploy commands run here with a stand-in `sam` that records its
+arguments (no AWS)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11
+    import tomlkit as tomllib
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
+
+
+def commands(spec: dict, phase: str) -> list[str]:
+    return spec["phases"][phase]["commands"]
+
+
+def all_commands(spec: dict) -> list[str]:
+    return [c for phase in spec["phases"].values() for c in phase.get("commands", [])]
+
+
+@pytest.mark.parametrize("name", ["buildspec.yml", "unit-tests-buildspec.yml"])
+def test_buildspec_shape_and_bash_syntax(name):
+    spec = load(name)
+    assert spec["version"] == 0.2
+    assert spec["env"]["shell"] == "bash"
+    assert spec["env"]["variables"]["SAM_CLI_TELEMETRY"] == "0"
+    assert {"install", "build"} <= set(spec["phases"])
+    for command in all_commands(spec):
+        # A plain YAML scalar with ": " in it silently becomes a mapping, not a command.
+        assert isinstance(command, str), f"{name}: not a shell command: {command!r}"
+        check = subprocess.run(["bash", "-n"], input=command, text=True, capture_output=True)
+        assert check.returncode == 0, f"{name}: bash syntax error in {command!r}: {check.stderr}"
+
+
+def test_build_uses_the_ci_tools_and_checks():
+    spec = load("buildspec.yml")
+    install = "\n".join(commands(spec, "install"))
+    assert "rustup" in install and "scripts/setup-python.sh" in install
+    build = commands(spec, "build")
+    assert build[0] == "scripts/sam-build.sh", "build and glibc check first, as in CI"
+    assert spec["phases"]["build"]["on-failure"] == "ABORT"
+    assert spec["artifacts"]["files"] == ["packaged-template.yaml"]
+
+
+def test_deploy_mode_defaults_to_package():
+    assert load("buildspec.yml")["env"]["variables"]["DEPLOY_MODE"] == "package"
+
+
+def run_publish(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """Runs buildspec.yml's publish command (the build phase after sam-build.sh) in tmp_path,
+    with .venv/bin/sam replaced by a recorder."""
+    spec = load("buildspec.yml")
+    (tmp_path / ".venv/bin").mkdir(parents=True)
+    log = tmp_path / "sam-calls"
+    sam = tmp_path / ".venv/bin/sam"
+    sam.write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n')
+    sam.chmod(0o755)
+    variables = {k: str(v) for k, v in spec["env"]["variables"].items()}
+    variables.update(env)
+    script = "\n".join(["set -e", *commands(spec, "build")[1:]])
+    result = subprocess.run(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], **variables},
+        text=True,
+        capture_output=True,
+    )
+    calls = log.read_text().splitlines() if log.exists() else []
+    return result, calls
+
+
+def test_package_mode_packages_only(tmp_path):
+    result, calls = run_publish(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert calls == ["package --output-template-file packaged-template.yaml"]
+
+
+def test_deploy_mode_deploys_the_packaged_template(tmp_path):
+    result, calls = run_publish(tmp_path, DEPLOY_MODE="deploy")
+    assert result.returncode == 0, result.stderr
+    assert calls == [
+        "package --output-template-file packaged-template.yaml",
+        "deploy --template-file packaged-template.yaml",
+    ]
+
+
+def test_artifact_bucket_replaces_the_managed_bucket(tmp_path):
+    result, calls = run_publish(tmp_path, DEPLOY_MODE="deploy", ARTIFACT_BUCKET="my-bucket")
+    assert result.returncode == 0, result.stderr
+    assert all(c.endswith("--no-resolve-s3 --s3-bucket my-bucket") for c in calls), calls
+    assert len(calls) == 2
+
+
+def test_unknown_deploy_mode_fails_before_any_upload(tmp_path):
+    result, calls = run_publish(tmp_path, DEPLOY_MODE="Deploy")
+    assert result.returncode != 0
+    assert "DEPLOY_MODE" in result.stderr
+    assert calls == []
+
+
+def test_unit_tests_buildspec_runs_the_test_command_and_reports_junit(tmp_path):
+    spec = load("unit-tests-buildspec.yml")
+    build = commands(spec, "build")
+    assert any("make test" in c for c in build)
+    assert any(c.strip() == "make lint" for c in build)
+
+    # The nextest profile the buildspec writes is valid and turns JUnit on.
+    (config_command,) = [c for c in build if "nextest.toml" in c and "cat >" in c]
+    subprocess.run(["bash", "-c", config_command], cwd=tmp_path, check=True)
+    config = tomllib.loads((tmp_path / "reports/nextest.toml").read_text())
+    junit = config["profile"]["ci"]["junit"]["path"]
+
+    reports = spec["reports"]
+    assert all(r["file-format"] == "JUNITXML" for r in reports.values())
+    files = {f for r in reports.values() for f in r["files"]}
+    assert f"target/nextest/ci/{junit}" in files
+    (test_command,) = [c for c in build if "make test" in c]
+    assert "--profile ci" in test_command
+    assert "reports/infra-junit.xml" in test_command and "reports/infra-junit.xml" in files

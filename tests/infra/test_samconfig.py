@@ -1,0 +1,50 @@
+"""samconfig.toml lets `sam build` and `sam deploy` run with no prompts and no extra flags, and
+agrees with the template."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+from conftest import ROOT, load_template
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11
+    import tomlkit as tomllib
+
+
+@pytest.fixture(scope="module")
+def samconfig():
+    return tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+
+
+def overrides(samconfig) -> dict[str, str]:
+    text = samconfig["default"]["global"]["parameters"]["parameter_overrides"]
+    return dict(item.split("=", 1) for item in shlex.split(text))
+
+
+def test_deploy_needs_no_prompt_and_no_flag(samconfig):
+    deploy = samconfig["default"]["deploy"]["parameters"]
+    assert samconfig["default"]["global"]["parameters"]["stack_name"]
+    assert deploy["capabilities"] == "CAPABILITY_IAM"
+    assert deploy["resolve_s3"] is True
+    assert deploy["confirm_changeset"] is False
+    assert "region" not in deploy, "the region comes from the user's AWS profile"
+    assert "region" not in samconfig["default"]["global"]["parameters"]
+
+
+def test_package_resolves_its_bucket(samconfig):
+    assert samconfig["default"]["package"]["parameters"]["resolve_s3"] is True
+
+
+def test_parameter_overrides_apply_to_build_too_and_match_template_defaults(samconfig):
+    # Global, so `sam build` resolves the same LambdaRuntime as `sam deploy`: for provided.al2
+    # SAM builds against glibc 2.26. Equal to the defaults, so the two never drift apart.
+    params = load_template()["Parameters"]
+    found = overrides(samconfig)
+    assert found.get("LambdaRuntime") == "provided.al2"
+    for name, value in found.items():
+        assert name in params, f"samconfig overrides unknown parameter {name}"
+        assert value == str(params[name]["Default"]), f"{name}: samconfig {value!r} != template default"
