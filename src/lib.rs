@@ -2,9 +2,11 @@
 //!
 //! `GET /counter?path=P` adds one hit to `P` with a single atomic DynamoDB `UpdateItem` and
 //! answers `200 {"count": N}`. [`Counter::handle`] is the whole request path:
-//! [`request`] validates, [`store`] counts, [`response`] answers.
+//! [`request`] validates, [`store`] counts, [`response`] answers; [`gateway`] turns the
+//! HTTP API event into that request and the response back into a proxy result.
 
 pub mod config;
+pub mod gateway;
 pub mod request;
 pub mod response;
 pub mod store;

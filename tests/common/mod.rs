@@ -17,9 +17,9 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use cloudresumecounter::config::Config;
 use cloudresumecounter::store::{self, CounterStore};
-use cloudresumecounter::{telemetry, Counter};
+use cloudresumecounter::{gateway, telemetry, Counter};
 use lambda_http::lambda_runtime::Context;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 
 pub fn repo_root() -> PathBuf {
@@ -34,12 +34,17 @@ pub fn event(name: &str) -> Request {
     request_from_json(&json)
 }
 
+/// The request the bootstrap hands the handler for the event `json`, through the same
+/// conversion (`gateway::into_request`).
 pub fn request_from_json(json: &str) -> Request {
+    try_request_from_json(json).expect("an HTTP API v2 event")
+}
+
+pub fn try_request_from_json(json: &str) -> Option<Request> {
     let mut context = Context::default();
     context.request_id = "c0ffee00-0000-4000-8000-000000000001".to_owned();
-    lambda_http::request::from_str(json)
-        .expect("an HTTP API v2 event")
-        .with_lambda_context(context)
+    let event = serde_json::from_str(json).ok()?;
+    gateway::into_request(event, context).ok()
 }
 
 /// An HTTP API v2 GET event for `/counter?{raw_query}`, built from `get-counter.json`.

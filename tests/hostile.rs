@@ -1,0 +1,183 @@
+//! Hostile input, generated: arbitrary query strings, percent-encodings, methods and event
+//! shapes never panic, always answer 200 with an integer `count` or a 4xx JSON error, a
+//! refused request never writes, and any key that does reach DynamoDB obeys every rule.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use cloudresumecounter::request::MAX_PATH_BYTES;
+use cloudresumecounter::store::CounterStore;
+use cloudresumecounter::Counter;
+use common::{body_json, repo_root, request_from_json, try_request_from_json};
+use lambda_http::{Body, Request, Response};
+use proptest::prelude::*;
+use serde_json::Value;
+
+/// A counter whose DynamoDB records every key it is asked to increment.
+struct Recorder {
+    counter: Counter,
+    rule: Rule,
+    keys: Arc<Mutex<Vec<String>>>,
+}
+
+impl Recorder {
+    fn new() -> Self {
+        let keys = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&keys);
+        let rule = mock!(Client::update_item)
+            .match_requests(move |input| {
+                if let Some(AttributeValue::S(key)) = input.key().and_then(|k| k.get("path")) {
+                    seen.lock().unwrap().push(key.clone());
+                }
+                true
+            })
+            .then_output(|| {
+                UpdateItemOutput::builder()
+                    .attributes("hits", AttributeValue::N("1".to_owned()))
+                    .build()
+            });
+        let client: Client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&rule]);
+        Recorder {
+            counter: Counter::new(CounterStore::new(client, "Hits"), None),
+            rule,
+            keys,
+        }
+    }
+
+    fn handle(&self, request: Request) -> Response<Body> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(self.counter.handle(request))
+    }
+}
+
+/// The promise every answer keeps, whatever came in.
+fn assert_contract(recorder: &Recorder, response: &Response<Body>) -> Result<(), TestCaseError> {
+    let status = response.status().as_u16();
+    let body: Value = body_json(response);
+    let keys = recorder.keys.lock().unwrap();
+    match status {
+        200 => {
+            prop_assert!(body["count"].is_u64(), "count must be an integer: {body}");
+            prop_assert_eq!(recorder.rule.num_calls(), 1);
+            let key = &keys[0];
+            prop_assert!(!key.is_empty() && key.len() <= MAX_PATH_BYTES);
+            prop_assert!(!key.chars().any(char::is_control), "{key:?}");
+        }
+        400..=499 => {
+            prop_assert!(
+                body["error"].is_string() && body["message"].is_string(),
+                "{body}"
+            );
+            prop_assert_eq!(recorder.rule.num_calls(), 0, "a refused request wrote");
+        }
+        other => prop_assert!(false, "unexpected status {other}: {body}"),
+    }
+    Ok(())
+}
+
+fn base_event() -> Value {
+    let text = std::fs::read_to_string(repo_root().join("events/get-counter.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Query strings from the characters that matter: separators, escapes (valid, truncated,
+/// invalid UTF-8), control bytes, multi-byte text, and the parameter name itself.
+fn raw_query() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("path".to_owned()),
+        Just("p%61th".to_owned()),
+        Just("PATH".to_owned()),
+        Just("=".to_owned()),
+        Just("&".to_owned()),
+        Just("+".to_owned()),
+        Just("%".to_owned()),
+        "%[0-9A-Fa-f]{2}",
+        "%[0-9A-Fa-f]?",
+        "%(C2|E2%82|F0%9F%93)%[0-9A-F]{2}",
+        "[a-z/._~-]{1,8}",
+        "[\\x00-\\x1f\\x7f]",
+        "[€é📄\u{85}\u{2028}\u{feff}]",
+        "(%E2%82%AC){600,700}",
+    ];
+    proptest::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn any_query_string_keeps_the_contract(raw in raw_query()) {
+        let mut event = base_event();
+        event["rawQueryString"] = Value::String(raw);
+        event.as_object_mut().unwrap().remove("queryStringParameters");
+        let recorder = Recorder::new();
+        let response = recorder.handle(request_from_json(&event.to_string()));
+        assert_contract(&recorder, &response)?;
+    }
+
+    #[test]
+    fn any_method_but_get_is_refused(method in "[A-Z]{1,10}|get|Get|[a-z-]{1,6}") {
+        let mut event = base_event();
+        event["requestContext"]["http"]["method"] = Value::String(method.clone());
+        let recorder = Recorder::new();
+        let response = recorder.handle(request_from_json(&event.to_string()));
+        assert_contract(&recorder, &response)?;
+        prop_assert_eq!(response.status() == 200, method == "GET");
+    }
+
+    /// Event shapes beyond what the gateway sends today: parameters only in the parsed
+    /// map (no raw query), hostile Host and X-Forwarded-Proto headers, odd stages, bodies
+    /// that are not valid base64. lambda_http's own conversion panics on several of these.
+    #[test]
+    fn any_event_shape_keeps_the_contract(
+        drop_raw in any::<bool>(),
+        params in proptest::collection::btree_map("path|utm|p", ".{0,12}", 0..3),
+        host in "[ -~]{0,20}",
+        proto in "[ -~]{0,8}",
+        stage in proptest::option::of(".{0,8}"),
+        raw_path in ".{0,12}",
+        body in proptest::option::of(".{0,40}"),
+        base64 in any::<bool>(),
+    ) {
+        let mut event = base_event();
+        if drop_raw {
+            event.as_object_mut().unwrap().remove("rawQueryString");
+        }
+        event["queryStringParameters"] = serde_json::to_value(&params).unwrap();
+        event["headers"]["host"] = Value::String(host);
+        event["headers"]["x-forwarded-proto"] = Value::String(proto);
+        event["requestContext"]["stage"] = serde_json::to_value(stage).unwrap();
+        event["rawPath"] = Value::String(raw_path);
+        if let Some(body) = body {
+            event["body"] = Value::String(body);
+        }
+        event["isBase64Encoded"] = Value::Bool(base64);
+        let recorder = Recorder::new();
+        let response = recorder.handle(request_from_json(&event.to_string()));
+        assert_contract(&recorder, &response)?;
+    }
+}
+
+#[test]
+fn events_of_other_kinds_are_refused_before_the_handler() {
+    for json in [
+        r#"{"hello":"world"}"#,
+        r#"{"version":"1.0","httpMethod":"GET","path":"/counter","requestContext":{}}"#,
+        r#"{"version":"2.0"}"#,
+        "[]",
+    ] {
+        assert!(try_request_from_json(json).is_none(), "{json}");
+    }
+}
