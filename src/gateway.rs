@@ -8,7 +8,6 @@
 //! [`crate::request::query_values`] decodes back to the same text.
 
 use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::{self, HeaderMap};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Context, Request, RequestExt, Response};
@@ -47,7 +46,7 @@ pub fn into_request(
         // the handler refuses it as a missing path instead of the process dying.
         .unwrap_or_else(|_| Request::new(Body::Empty));
     Ok(request
-        .with_query_string_parameters(QueryMap::from(event.query_string_parameters))
+        .with_query_string_parameters(event.query_string_parameters)
         .with_request_context(RequestContext::ApiGatewayV2(event.request_context))
         .with_lambda_context(context))
 }
