@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use cloudresumecounter::store::CounterStore;
+use cloudresumecounter::store::{self, CounterStore};
 use cloudresumecounter::Counter;
 use common::fault_proxy::{Fault, FaultProxy};
 use common::{body_json, body_text, dynalite, event, fresh_table, sdk_client, CapturedLogs};
@@ -79,4 +79,37 @@ async fn http_500_is_503_then_recovers() {
 #[tokio::test]
 async fn throttling_is_503_then_recovers() {
     survives(Fault::Throttle, 503, "storage_unavailable").await;
+}
+
+/// The documented trade-off: `UpdateItem` has no idempotency token, so when DynamoDB applies
+/// a hit and the answer is lost, the SDK's retry applies it again. The visitor gets a 503 and
+/// the page gains one hit per attempt. For a page counter that beats failing every request
+/// on a flaky network; this test pins the behaviour so the README stays true.
+#[tokio::test]
+async fn a_lost_response_is_retried_and_counted_once_per_attempt() {
+    let proxy = FaultProxy::start(&dynalite().endpoint).await;
+    let client = sdk_client(&proxy.endpoint).await;
+    let table = fresh_table(&client).await;
+    let counter = Counter::new(CounterStore::new(client, &table), None);
+    let hit = || async {
+        tokio::time::timeout(LAMBDA_TIMEOUT, counter.handle(event("get-counter.json")))
+            .await
+            .expect("an answer within the Lambda timeout")
+    };
+    assert_eq!(body_json(&hit().await)["count"], 1);
+
+    proxy.set(Fault::LoseResponse);
+    let during = hit().await;
+    assert_eq!(during.status(), 503, "{}", body_text(&during));
+
+    proxy.set(Fault::None);
+    let after = body_json(&hit().await)["count"].as_u64().unwrap();
+    // Every attempt that reached dynalite was applied: at least two for one visitor (the
+    // first attempt may die on the pooled connection the fault closed), at most one per
+    // attempt.
+    let applied_while_lost = after - 2;
+    assert!(
+        (2..=u64::from(store::MAX_ATTEMPTS)).contains(&applied_while_lost),
+        "{applied_while_lost} hits applied for one failed request"
+    );
 }

@@ -19,6 +19,8 @@ pub enum Fault {
     Http500,
     /// Answer every request as DynamoDB does when it throttles.
     Throttle,
+    /// Forward the request, let dynalite apply it, then drop its answer and the connection.
+    LoseResponse,
 }
 
 pub struct FaultProxy {
@@ -105,6 +107,7 @@ async fn serve(
             }
             Fault::Http500 => answer_every_request(&mut client, HTTP_500).await,
             Fault::Throttle => answer_every_request(&mut client, &throttled()).await,
+            Fault::LoseResponse => forward_one_and_drop_the_answer(&mut client, &upstream).await,
             Fault::Refuse => {}
         }
     };
@@ -139,6 +142,36 @@ async fn answer_every_request(client: &mut TcpStream, response: &str) {
         match client.read(&mut chunk).await {
             Ok(n) if n > 0 => buffer.extend_from_slice(&chunk[..n]),
             _ => return,
+        }
+    }
+}
+
+/// Reads one request, has dynalite apply it, waits for the whole answer, and then closes
+/// the client's connection without a byte of it: a response lost on the way back.
+async fn forward_one_and_drop_the_answer(client: &mut TcpStream, upstream: &str) {
+    let Some(request) = read_message(client).await else {
+        return;
+    };
+    let Ok(mut server) = TcpStream::connect(upstream).await else {
+        return;
+    };
+    if server.write_all(&request).await.is_ok() {
+        let _ = read_message(&mut server).await;
+    }
+}
+
+/// One whole HTTP/1.1 message (head and `content-length` body) from `stream`.
+async fn read_message(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(length) = complete_request_length(&buffer) {
+            buffer.truncate(length);
+            return Some(buffer);
+        }
+        match stream.read(&mut chunk).await {
+            Ok(n) if n > 0 => buffer.extend_from_slice(&chunk[..n]),
+            _ => return None,
         }
     }
 }
