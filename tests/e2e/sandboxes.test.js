@@ -1,0 +1,63 @@
+'use strict';
+// Several Lambda sandboxes at once: separate bootstrap processes, each under its own Runtime
+// API emulator, hammering one path in one table, as Lambda scales a busy counter out.
+// Atomic ADD must still hand out every count exactly once.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { startDynalite } = require('../../tools/local/dynalite.js');
+const { startRuntimeApi } = require('../../tools/local/runtime-api.js');
+
+const ROOT = path.resolve(__dirname, '../..');
+const BOOTSTRAP = path.resolve(ROOT, process.env.BOOTSTRAP || '.aws-sam/build/CounterFunction/bootstrap');
+const TABLE = 'CloudResumeCounterHits';
+const SANDBOXES = 4;
+const HITS_EACH = 50;
+
+test(`${SANDBOXES} bootstrap processes × ${HITS_EACH} hits on one path get distinct counts`, async (t) => {
+  assert.ok(
+    fs.existsSync(BOOTSTRAP),
+    `${BOOTSTRAP} does not exist: run \`make sam-build\` (or set BOOTSTRAP=target/debug/bootstrap after \`cargo build\`)`,
+  );
+  const db = await startDynalite({ table: TABLE });
+  t.after(() => db.close());
+  const sandboxes = await Promise.all(
+    Array.from({ length: SANDBOXES }, () =>
+      startRuntimeApi({ bootstrap: BOOTSTRAP, env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint } }),
+    ),
+  );
+  t.after(() => Promise.all(sandboxes.map((rt) => rt.close())));
+  await Promise.all(sandboxes.map((rt) => rt.ready()));
+
+  const event = JSON.parse(fs.readFileSync(path.join(ROOT, 'events/get-counter.json'), 'utf8'));
+  // Each sandbox takes one invocation at a time; the sandboxes run side by side.
+  const perSandbox = await Promise.all(
+    sandboxes.map(async (rt) => {
+      const counts = [];
+      for (let i = 0; i < HITS_EACH; i++) {
+        const result = await rt.invoke(event);
+        assert.equal(result.payload?.statusCode, 200, JSON.stringify(result));
+        counts.push(JSON.parse(result.payload.body).count);
+      }
+      return counts;
+    }),
+  );
+
+  const all = perSandbox.flat().sort((a, b) => a - b);
+  const total = SANDBOXES * HITS_EACH;
+  assert.deepEqual(all, Array.from({ length: total }, (_, i) => i + 1));
+  for (const counts of perSandbox) {
+    assert.deepEqual(counts, [...counts].sort((a, b) => a - b), 'each sandbox sees its counts rise');
+  }
+  const pids = new Set(sandboxes.map((rt) => rt.pid));
+  assert.equal(pids.size, SANDBOXES, 'separate processes');
+
+  const item = await db.call('GetItem', {
+    TableName: TABLE,
+    Key: { path: { S: '/index.html' } },
+    ConsistentRead: true,
+  });
+  assert.deepEqual(item.body.Item, { path: { S: '/index.html' }, hits: { N: String(total) } });
+});
