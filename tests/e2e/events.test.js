@@ -1,0 +1,164 @@
+'use strict';
+// The built bootstrap, run as Lambda runs it (tools/local/runtime-api.js) against dynalite,
+// fed every file in events/: our stand-in for `sam local invoke`, which needs Docker.
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startDynalite } = require('../../tools/local/dynalite');
+const { startRuntimeApi } = require('../../tools/local/runtime-api');
+const { TABLE, bootstrapPath, readEvent, eventFiles, waitFor } = require('./helpers');
+
+const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+const counted = (count) => ({ status: 200, headers: HEADERS, body: { count } });
+const rejected = (status, error, extraHeaders = {}) => ({ status, headers: { ...HEADERS, ...extraHeaders }, error });
+
+// What each fixture must get back. Files run in name order on a fresh table, so every counted
+// path is counted for the first time.
+const EXPECTED = {
+  'control-char-path.json': rejected(400, 'invalid_path'),
+  'duplicate-path.json': rejected(400, 'ambiguous_path'),
+  'empty-path.json': rejected(400, 'missing_path'),
+  'extra-params.json': counted(1),
+  'get-counter.json': counted(1),
+  'max-length-path.json': counted(1),
+  'missing-path.json': rejected(400, 'missing_path'),
+  'post-counter.json': rejected(405, 'method_not_allowed', { allow: 'GET' }),
+  'too-long-path.json': rejected(400, 'path_too_long'),
+  'unicode-path.json': counted(1),
+};
+
+let db;
+let rt;
+
+before(async () => {
+  db = await startDynalite({ table: TABLE });
+  rt = await startRuntimeApi({
+    bootstrap: bootstrapPath(),
+    env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint },
+  });
+  await rt.ready();
+});
+
+after(async () => {
+  await rt?.close();
+  await db?.close();
+});
+
+// Checks a proxy result against an EXPECTED entry: exact status, exact header set, exact body.
+function assertResponse(result, expected, label) {
+  assert.equal(result.error, undefined, `${label}: the function failed: ${JSON.stringify(result.error)}`);
+  const { statusCode, headers, body, isBase64Encoded } = result.payload;
+  assert.equal(statusCode, expected.status, `${label}: status (body ${body})`);
+  assert.deepEqual(headers, expected.headers, `${label}: headers`);
+  assert.equal(isBase64Encoded ?? false, false, `${label}: isBase64Encoded`);
+  const json = JSON.parse(body);
+  if (expected.body) {
+    assert.deepEqual(json, expected.body, `${label}: body`);
+  } else {
+    assert.deepEqual(Object.keys(json).sort(), ['error', 'message'], `${label}: error body keys`);
+    assert.equal(json.error, expected.error, `${label}: error code`);
+    assert.ok(typeof json.message === 'string' && json.message.length > 0, `${label}: error message`);
+  }
+}
+
+// The function writes one JSON line per request, carrying the Lambda request id.
+async function logLineFor(requestId) {
+  return waitFor(`a log line for ${requestId}`, () => {
+    const lines = rt.logs.filter((l) => l.stream === 'stdout' && l.line.includes(requestId));
+    return lines.length ? lines : null;
+  });
+}
+
+async function scanTable() {
+  const res = await db.call('Scan', { TableName: TABLE });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return Object.fromEntries(res.body.Items.map((item) => [item.path.S, Number(item.hits.N)]));
+}
+
+test('every file in events/ has an expected response here', () => {
+  assert.deepEqual(eventFiles(), Object.keys(EXPECTED).sort());
+});
+
+for (const file of Object.keys(EXPECTED).sort()) {
+  test(`events/${file} → ${EXPECTED[file].status} ${EXPECTED[file].error || 'counted'}`, async () => {
+    const pid = rt.pid;
+    const result = await rt.invoke(readEvent(file));
+    assertResponse(result, EXPECTED[file], file);
+    assert.equal(result.pid, pid, 'served by the same process');
+
+    const lines = await logLineFor(result.requestId);
+    assert.equal(lines.length, 1, `one log line per request, got:\n${lines.map((l) => l.line).join('\n')}`);
+    const entry = JSON.parse(lines[0].line);
+    assert.equal(entry.status, EXPECTED[file].status, 'the log line records the status');
+  });
+}
+
+test('only the accepted requests wrote to the table, once each', async () => {
+  const expected = {};
+  for (const [file, exp] of Object.entries(EXPECTED)) {
+    if (exp.status === 200) expected[readEvent(file).queryStringParameters.path] = 1;
+  }
+  assert.deepEqual(await scanTable(), expected);
+});
+
+test('counts rise on every hit of the same path', async () => {
+  const event = readEvent('get-counter.json');
+  for (const count of [2, 3]) assertResponse(await rt.invoke(event), counted(count), `hit ${count}`);
+});
+
+test('a malformed, non-HTTP event gets an error and the same process serves the next one', async () => {
+  const pid = rt.pid;
+  const bad = await rt.invoke({ hello: 'world' });
+  assert.equal(bad.payload, undefined, `expected an invocation error, got ${JSON.stringify(bad.payload)}`);
+  assert.ok(bad.error && bad.error.errorMessage, `an error with a message: ${JSON.stringify(bad.error)}`);
+  assert.equal(bad.pid, pid);
+
+  const good = await rt.invoke(readEvent('get-counter.json'));
+  assertResponse(good, counted(4), 'the valid event after the malformed one');
+  assert.equal(good.pid, pid, 'the same process, not a restart');
+  assert.equal(rt.sandboxes.length, 1, 'no restart happened');
+});
+
+test('every line the function writes to stdout is a JSON object', () => {
+  const stdout = rt.logs.filter((l) => l.stream === 'stdout' && l.line.trim());
+  assert.ok(stdout.length > 0);
+  for (const { line } of stdout) assert.equal(typeof JSON.parse(line), 'object', line);
+});
+
+test('a path outside COUNTER_ALLOWED_PATH_PREFIXES is refused with 403', async (t) => {
+  const limited = await startRuntimeApi({
+    bootstrap: bootstrapPath(),
+    env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint, COUNTER_ALLOWED_PATH_PREFIXES: '/blog/' },
+  });
+  t.after(() => limited.close());
+  const before = await scanTable();
+  assertResponse(await limited.invoke(readEvent('get-counter.json')), rejected(403, 'path_not_allowed'), 'outside');
+  assert.deepEqual(await scanTable(), before, 'the refused request wrote nothing');
+  assertResponse(await limited.invoke(readEvent('extra-params.json')), counted(2), 'inside /blog/');
+});
+
+test('an unreachable DynamoDB gives 503 storage_unavailable within the function timeout', async (t) => {
+  const down = await startRuntimeApi({
+    bootstrap: bootstrapPath(),
+    env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: 'http://127.0.0.1:9' }, // discard port: refused
+  });
+  t.after(() => down.close());
+  assertResponse(await down.invoke(readEvent('get-counter.json')), rejected(503, 'storage_unavailable'), 'down');
+});
+
+for (const [label, value] of [['unset', undefined], ['empty', '']]) {
+  test(`DYNAMODB_TABLE ${label}: init fails with a clear message and a non-zero exit`, async (t) => {
+    const env = { DYNAMODB_ENDPOINT: db.endpoint };
+    if (value !== undefined) env.DYNAMODB_TABLE = value;
+    const broken = await startRuntimeApi({ bootstrap: bootstrapPath(), env });
+    t.after(() => broken.close());
+    await assert.rejects(broken.ready(), (err) => {
+      assert.match(err.message, /DYNAMODB_TABLE/, 'the message names the variable');
+      assert.notEqual(err.sandbox.exitCode, 0, 'exits non-zero');
+      assert.equal(err.sandbox.killedFor, null, 'exited by itself');
+      return true;
+    });
+    const result = await broken.invoke(readEvent('get-counter.json'));
+    assert.equal(result.error?.errorType, 'Runtime.ExitError', 'an invocation gets the init failure');
+  });
+}

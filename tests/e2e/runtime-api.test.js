@@ -1,0 +1,109 @@
+'use strict';
+// The Runtime API emulator itself, driven by a fake runtime that can hang, crash or fail init
+// on demand (the real bootstrap can't): the behaviour the other tests and the benchmark rely on.
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { startRuntimeApi } = require('../../tools/local/runtime-api');
+const { isAlive } = require('./helpers');
+
+const FAKE = path.join(__dirname, 'fixtures', 'fake-runtime.js');
+
+async function emulator(t, options = {}) {
+  const rt = await startRuntimeApi({ bootstrap: FAKE, ...options });
+  t.after(() => rt.close());
+  return rt;
+}
+
+test('hands events over with the Lambda headers and returns the response', async (t) => {
+  const rt = await emulator(t);
+  const sandbox = await rt.ready();
+  assert.ok(sandbox.readyAt >= sandbox.spawnedAt, 'init timestamps are recorded');
+  const result = await rt.invoke({ n: 1 });
+  assert.deepEqual(result.payload.event, { n: 1 });
+  assert.equal(result.payload.pid, rt.pid);
+  assert.match(result.payload.headers.arn, /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:CounterFunction$/);
+  assert.match(result.payload.headers.trace, /^Root=1-[0-9a-f]{8}-[0-9a-f]{24};/);
+  assert.ok(Number(result.payload.headers.deadline) > Date.now() - 60_000, 'a deadline in epoch ms');
+  assert.equal(result.coldStart, true, "the sandbox's first invocation");
+  assert.ok(result.queuedAt <= result.startedAt && result.startedAt <= result.endedAt);
+});
+
+test('runs one invocation at a time, in order', async (t) => {
+  const rt = await emulator(t);
+  const results = await Promise.all([rt.invoke({ sleep: 50, n: 1 }), rt.invoke({ n: 2 }), rt.invoke({ n: 3 })]);
+  assert.deepEqual(results.map((r) => r.payload.event.n), [1, 2, 3]);
+  for (let i = 1; i < results.length; i++) assert.ok(results[i].startedAt >= results[i - 1].endedAt);
+  assert.deepEqual(results.map((r) => r.coldStart), [true, false, false]);
+});
+
+test('a function error is returned and the process goes on', async (t) => {
+  const rt = await emulator(t);
+  const failed = await rt.invoke({ fail: true });
+  assert.deepEqual(failed.error, { errorType: 'Fake', errorMessage: 'asked to fail' });
+  const next = await rt.invoke({ n: 2 });
+  assert.equal(next.pid, failed.pid);
+});
+
+test('a timeout kills the process and the next invocation starts a new one', async (t) => {
+  const rt = await emulator(t, { timeoutMs: 300 });
+  const slow = await rt.invoke({ sleep: 60_000 });
+  assert.equal(slow.error.errorType, 'Sandbox.Timedout');
+  assert.match(slow.error.errorMessage, /Task timed out after 0\.30 seconds/);
+  const next = await rt.invoke({ n: 2 });
+  assert.notEqual(next.pid, slow.pid, 'a new process');
+  assert.equal(next.coldStart, true);
+  assert.equal(isAlive(slow.pid), false, 'the timed-out process is gone');
+  assert.equal(rt.sandboxes[0].killedFor, 'timeout');
+});
+
+test('a crash mid-invocation is a Runtime.ExitError and the next invocation respawns', async (t) => {
+  const rt = await emulator(t);
+  const crashed = await rt.invoke({ exit: 7 });
+  assert.equal(crashed.error.errorType, 'Runtime.ExitError');
+  assert.match(crashed.error.errorMessage, /exit status 7/);
+  const next = await rt.invoke({ n: 2 });
+  assert.notEqual(next.pid, crashed.pid);
+  assert.deepEqual(next.payload.event, { n: 2 });
+});
+
+test('init failures are reported with exit status, /init/error body and stderr', async (t) => {
+  const exits = await emulator(t, { env: { FAKE_INIT: 'exit' } });
+  await assert.rejects(exits.ready(), /exit status 3[\s\S]*FAKE_SETTING is missing/);
+
+  const reports = await emulator(t, { env: { FAKE_INIT: 'init-error' } });
+  await assert.rejects(reports.ready(), /"errorType":"Runtime\.Config"/);
+  const result = await reports.invoke({});
+  assert.equal(result.error.errorType, 'Runtime.Config', 'an invocation gets the init error');
+
+  const hangs = await emulator(t, { env: { FAKE_INIT: 'hang' }, initTimeoutMs: 300 });
+  await assert.rejects(hangs.ready(), /killed \(init-timeout\)/);
+
+  const missing = await emulator(t, { bootstrap: '/nonexistent/bootstrap' });
+  await assert.rejects(missing.ready(), /could not start \/nonexistent\/bootstrap/);
+});
+
+test('the runtime sees Lambda variables, not this process environment', async (t) => {
+  process.env.E2E_SHOULD_NOT_LEAK = 'leak';
+  t.after(() => delete process.env.E2E_SHOULD_NOT_LEAK);
+  const rt = await emulator(t, { bootstrap: '/usr/bin/env' }); // prints its environment, then exits
+  await assert.rejects(rt.ready());
+  const env = Object.fromEntries(rt.logs.map((l) => l.line.split(/=(.*)/s).slice(0, 2)));
+  for (const name of ['AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION',
+    'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_RUNTIME_API', 'AWS_REGION']) {
+    assert.ok(env[name], `${name} is set`);
+  }
+  assert.match(env.AWS_LAMBDA_RUNTIME_API, /^127\.0\.0\.1:\d+$/, 'the API is on loopback');
+  assert.equal(env.E2E_SHOULD_NOT_LEAK, undefined);
+});
+
+test('close() kills the process', async (t) => {
+  const rt = await emulator(t);
+  await rt.ready();
+  const pid = rt.pid;
+  assert.equal(isAlive(pid), true);
+  await rt.close();
+  assert.equal(isAlive(pid), false);
+  await assert.rejects(rt.invoke({}), /closed/);
+});
