@@ -1,0 +1,132 @@
+'use strict';
+// `make dev`'s entry point (tools/local/dev.js; scripts/dev.sh only builds first) as a user
+// runs it: started, used with curl-like requests, stopped with Ctrl-C, started again.
+
+const { test, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const net = require('node:net');
+const { ROOT, bootstrapPath, request, freePort, isAlive, childPids } = require('./helpers');
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'counter-dev-'));
+const started = []; // every pid seen, killed at the end whatever happened
+
+after(() => {
+  for (const pid of started) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+// Starts dev.js and resolves once it prints its URL; rejects with its output if it exits first.
+function startDev(port) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'tools/local/dev.js')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), DEV_DATA_DIR: dataDir, BOOTSTRAP: bootstrapPath() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.push(child.pid);
+  let output = '';
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, output })));
+  const ready = new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      output += chunk;
+      const m = output.match(/counter ready: (http:\/\/\S+)\/counter/);
+      if (m) resolve(m[1]);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    exited.then(({ code, signal }) => reject(new Error(`dev.js exited (${code ?? signal}) before it was ready:\n${output}`)));
+  });
+  return { child, ready, exited, output: () => output };
+}
+
+// This machine's non-loopback IPv4 addresses: the front and dynalite must not answer on them.
+function externalAddresses() {
+  return Object.values(os.networkInterfaces())
+    .flat()
+    .filter((a) => a.family === 'IPv4' && !a.internal)
+    .map((a) => a.address);
+}
+
+function reachable(host, port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function count(base, p) {
+  const res = await request(`${base}/counter?path=${encodeURIComponent(p)}`);
+  assert.equal(res.status, 200, res.body);
+  return JSON.parse(res.body).count;
+}
+
+async function stop(dev) {
+  const children = childPids(dev.child.pid);
+  started.push(...children);
+  dev.child.kill('SIGINT');
+  const { code, signal, output } = await dev.exited;
+  assert.equal(code, 0, `dev.js stops cleanly on Ctrl-C (${signal}):\n${output}`);
+  for (const pid of children) assert.equal(isAlive(pid), false, `child ${pid} of dev.js is gone`);
+}
+
+test('make dev serves rising counts on 127.0.0.1, keeps them across a restart, and Ctrl-C stops it all', async () => {
+  const port = await freePort();
+  const first = startDev(port);
+  const base = await first.ready;
+  assert.equal(base, `http://127.0.0.1:${port}`, 'the printed URL');
+  assert.deepEqual(childPids(first.child.pid).length, 1, 'one child: the bootstrap');
+  const dynamoPort = Number(first.output().match(/dynalite on http:\/\/127\.0\.0\.1:(\d+)/)[1]);
+  for (const address of externalAddresses()) {
+    for (const p of [port, dynamoPort]) assert.equal(await reachable(address, p), false, `${address}:${p} refused`);
+  }
+
+  assert.equal(await count(base, '/'), 1);
+  assert.equal(await count(base, '/'), 2);
+  assert.equal(await count(base, '/cv'), 1);
+  await stop(first);
+
+  const second = startDev(port);
+  assert.equal(await second.ready, base);
+  assert.equal(await count(base, '/'), 3, 'counts survive a restart');
+  await stop(second);
+});
+
+test('the local front answers CORS as the HTTP API does and routes only GET /counter', async (t) => {
+  const dev = startDev(await freePort());
+  t.after(() => stop(dev));
+  const base = await dev.ready;
+  const origin = { Origin: 'https://resume.example.com' };
+
+  const preflight = await request(`${base}/counter?path=/`, {
+    method: 'OPTIONS',
+    headers: { ...origin, 'Access-Control-Request-Method': 'GET' },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers['access-control-allow-origin'], '*');
+  assert.equal(preflight.headers['access-control-allow-methods'], 'GET,OPTIONS');
+  assert.equal(preflight.headers['access-control-max-age'], '600');
+
+  const withOrigin = await request(`${base}/counter?path=/cors`, { headers: origin });
+  assert.equal(withOrigin.status, 200);
+  assert.equal(withOrigin.headers['access-control-allow-origin'], '*');
+  assert.equal(withOrigin.headers['content-type'], 'application/json');
+  assert.equal(withOrigin.headers['cache-control'], 'no-store');
+
+  const withoutOrigin = await request(`${base}/counter?path=/cors`);
+  assert.equal(withoutOrigin.headers['access-control-allow-origin'], undefined, 'no Origin, no CORS headers');
+
+  const rejectedWithOrigin = await request(`${base}/counter`, { headers: origin });
+  assert.equal(rejectedWithOrigin.status, 400);
+  assert.equal(JSON.parse(rejectedWithOrigin.body).error, 'missing_path');
+  assert.equal(rejectedWithOrigin.headers['access-control-allow-origin'], '*', 'errors are readable cross-origin too');
+
+  for (const [method, url] of [['POST', '/counter?path=/'], ['GET', '/other?path=/']]) {
+    const res = await request(`${base}${url}`, { method });
+    assert.equal(res.status, 404, `${method} ${url} has no route`);
+    assert.deepEqual(JSON.parse(res.body), { message: 'Not Found' });
+  }
+});
