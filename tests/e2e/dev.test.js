@@ -17,6 +17,7 @@ const started = []; // every pid seen, killed at the end whatever happened
 after(() => {
   for (const pid of started) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.rmSync(`${dataDir}.dev-pid`, { force: true }); // left behind only if dev.js was killed
 });
 
 // Starts dev.js and resolves once it prints its URL; rejects with its output if it exits first.

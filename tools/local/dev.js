@@ -30,6 +30,23 @@ const settings = {
 const say = (line) => process.stderr.write(`dev: ${line}\n`);
 const shown = (p) => (p.startsWith(root + path.sep) ? path.relative(root, p) : p);
 
+// One `make dev` per data folder: leveldb allows one user, and dynalite only crashes later.
+function lockDataDir(dir) {
+  const lockFile = `${dir}.dev-pid`;
+  try {
+    const pid = Number(fs.readFileSync(lockFile, 'utf8'));
+    process.kill(pid, 0); // throws if no such process
+    if (pid !== process.pid) {
+      throw new Error(`another \`make dev\` (pid ${pid}) is using ${shown(dir)}; stop it or set DEV_DATA_DIR`);
+    }
+  } catch (err) {
+    if (err.code !== 'ENOENT' && err.code !== 'ESRCH') throw err;
+  }
+  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+  fs.writeFileSync(lockFile, String(process.pid));
+  return async () => fs.rmSync(lockFile, { force: true });
+}
+
 async function main() {
   if (!fs.existsSync(settings.bootstrap)) {
     throw new Error(`${settings.bootstrap} does not exist; run \`make dev\` (it builds it) or set BOOTSTRAP`);
@@ -50,6 +67,7 @@ async function main() {
   }
 
   try {
+    stack.push(lockDataDir(settings.dataDir));
     fs.mkdirSync(settings.dataDir, { recursive: true });
     const db = await startDynalite({ table: settings.table, path: settings.dataDir, port: settings.dynamoPort });
     stack.push(db.close);
