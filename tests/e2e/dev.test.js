@@ -125,6 +125,11 @@ test('the local front answers CORS as the HTTP API does and routes only GET /cou
   assert.equal(JSON.parse(rejectedWithOrigin.body).error, 'missing_path');
   assert.equal(rejectedWithOrigin.headers['access-control-allow-origin'], '*', 'errors are readable cross-origin too');
 
+  // The query string reaches the function raw: bytes that are not UTF-8 are its to refuse.
+  const notUtf8 = await request(`${base}/counter?path=%FF`);
+  assert.equal(notUtf8.status, 400);
+  assert.equal(JSON.parse(notUtf8.body).error, 'invalid_path');
+
   for (const [method, url] of [['POST', '/counter?path=/'], ['GET', '/other?path=/']]) {
     const res = await request(`${base}${url}`, { method });
     assert.equal(res.status, 404, `${method} ${url} has no route`);

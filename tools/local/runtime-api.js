@@ -86,11 +86,10 @@ async function startRuntimeApi(options) {
   const sandboxes = [];
   const logs = [];
 
-  const server = http.createServer((req, res) => {
+  // GET /next is a long poll that may wait for hours in `make dev`: no server-side timeouts.
+  const server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 60_000 }, (req, res) => {
     route(req, res).catch((err) => reply(res, 500, { errorMessage: err.message }));
   });
-  server.requestTimeout = 0; // GET /next is a long poll that may wait for hours in `make dev`
-  server.keepAliveTimeout = 60_000;
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
