@@ -26,8 +26,10 @@ lint:
 	cargo clippy --all-targets -- -D warnings
 
 # Unit, handler and dynalite integration tests (tests/*.rs start dynalite themselves).
+# unit-tests-buildspec.yml swaps in cargo-nextest to publish JUnit.
+CARGO_TEST ?= cargo test --locked
 test-rust: node_modules/.installed
-	cargo test --locked
+	$(CARGO_TEST)
 
 # cfn-lint, sam validate, sam build (+ glibc check) and the template's property tests.
 sam-build: .venv/.installed
