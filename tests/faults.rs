@@ -10,21 +10,47 @@ use cloudresumecounter::store::{self, CounterStore};
 use cloudresumecounter::Counter;
 use common::fault_proxy::{Fault, FaultProxy};
 use common::{body_json, body_text, dynalite, event, fresh_table, sdk_client, CapturedLogs};
+use lambda_http::{Body, Response};
 use serde_json::Value;
 
 /// The function's `Timeout` in template.yaml: an answer after it is no answer at all.
 const LAMBDA_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// A counter whose DynamoDB traffic goes through a fault proxy, on a fresh table.
+struct Rig {
+    proxy: FaultProxy,
+    counter: Counter,
+    table: String,
+}
+
+impl Rig {
+    async fn new() -> Self {
+        let proxy = FaultProxy::start(&dynalite().endpoint).await;
+        let client = sdk_client(&proxy.endpoint).await;
+        let table = fresh_table(&client).await;
+        let counter = Counter::new(CounterStore::new(client, &table), None);
+        Rig {
+            proxy,
+            counter,
+            table,
+        }
+    }
+
+    /// One `get-counter.json` request, which must be answered before the Lambda timeout.
+    async fn hit(&self) -> Response<Body> {
+        tokio::time::timeout(
+            LAMBDA_TIMEOUT,
+            self.counter.handle(event("get-counter.json")),
+        )
+        .await
+        .expect("an answer within the Lambda timeout")
+    }
+}
+
 async fn survives(fault: Fault, status: u16, error: &str) {
-    let proxy = FaultProxy::start(&dynalite().endpoint).await;
-    let client = sdk_client(&proxy.endpoint).await;
-    let table = fresh_table(&client).await;
-    let counter = Counter::new(CounterStore::new(client, &table), None);
-    let hit = || async {
-        tokio::time::timeout(LAMBDA_TIMEOUT, counter.handle(event("get-counter.json")))
-            .await
-            .unwrap_or_else(|_| panic!("{fault:?}: no answer within the Lambda timeout"))
-    };
+    let rig = Rig::new().await;
+    let (proxy, table) = (&rig.proxy, &rig.table);
+    let hit = || rig.hit();
     assert_eq!(body_json(&hit().await)["count"], 1);
 
     proxy.set(fault);
@@ -38,7 +64,7 @@ async fn survives(fault: Fault, status: u16, error: &str) {
     assert_eq!(body["error"], error, "{fault:?}");
     assert!(body["message"].is_string());
     assert!(
-        !body_text(&during).contains(&table),
+        !body_text(&during).contains(table.as_str()),
         "{fault:?} leaks the table name"
     );
 
@@ -87,15 +113,8 @@ async fn throttling_is_503_then_recovers() {
 /// on a flaky network; this test pins the behaviour so the README stays true.
 #[tokio::test]
 async fn a_lost_response_is_retried_and_counted_once_per_attempt() {
-    let proxy = FaultProxy::start(&dynalite().endpoint).await;
-    let client = sdk_client(&proxy.endpoint).await;
-    let table = fresh_table(&client).await;
-    let counter = Counter::new(CounterStore::new(client, &table), None);
-    let hit = || async {
-        tokio::time::timeout(LAMBDA_TIMEOUT, counter.handle(event("get-counter.json")))
-            .await
-            .expect("an answer within the Lambda timeout")
-    };
+    let rig = Rig::new().await;
+    let (proxy, hit) = (&rig.proxy, || rig.hit());
     assert_eq!(body_json(&hit().await)["count"], 1);
 
     proxy.set(Fault::LoseResponse);
