@@ -5,33 +5,25 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { startDynalite } = require('../../tools/local/dynalite.js');
-const { startRuntimeApi } = require('../../tools/local/runtime-api.js');
-
-const ROOT = path.resolve(__dirname, '../..');
-const BOOTSTRAP = path.resolve(ROOT, process.env.BOOTSTRAP || '.aws-sam/build/CounterFunction/bootstrap');
-const TABLE = 'CloudResumeCounterHits';
+const { startDynalite } = require('../../tools/local/dynalite');
+const { startRuntimeApi } = require('../../tools/local/runtime-api');
+const { TABLE, bootstrapPath, readEvent } = require('./helpers');
 const SANDBOXES = 4;
 const HITS_EACH = 50;
 
 test(`${SANDBOXES} bootstrap processes × ${HITS_EACH} hits on one path get distinct counts`, async (t) => {
-  assert.ok(
-    fs.existsSync(BOOTSTRAP),
-    `${BOOTSTRAP} does not exist: run \`make sam-build\` (or set BOOTSTRAP=target/debug/bootstrap after \`cargo build\`)`,
-  );
+  const bootstrap = bootstrapPath();
   const db = await startDynalite({ table: TABLE });
   t.after(() => db.close());
   const sandboxes = await Promise.all(
     Array.from({ length: SANDBOXES }, () =>
-      startRuntimeApi({ bootstrap: BOOTSTRAP, env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint } }),
+      startRuntimeApi({ bootstrap, env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint } }),
     ),
   );
   t.after(() => Promise.all(sandboxes.map((rt) => rt.close())));
   await Promise.all(sandboxes.map((rt) => rt.ready()));
 
-  const event = JSON.parse(fs.readFileSync(path.join(ROOT, 'events/get-counter.json'), 'utf8'));
+  const event = readEvent('get-counter.json');
   // Each sandbox takes one invocation at a time; the sandboxes run side by side.
   const perSandbox = await Promise.all(
     sandboxes.map(async (rt) => {
