@@ -1,0 +1,607 @@
+'use strict';
+// The benchmark: the shipped `bootstrap` (and the Python measuring stick) run as Lambda runs
+// them, under tools/local/runtime-api.js, against dynalite on loopback. Not a test: it asserts
+// nothing unless asked (--check), it measures.
+//
+//   node bench/bench.js [--n 500] [--runs 3] [--impl rust,python]
+//                       [--rust PATH] [--python PATH] [--out FILE] [--check]
+//                       [--env NAME=VALUE]...   (extra environment for the function, for experiments)
+//                       [--stub PATH]   (bench/stub/next-only.c built: measures the emulator's own floor)
+//
+// One run of one implementation:
+//   1. a fresh dynalite (bench/counting-dynalite.js, its own process, counting requests);
+//   2. dynalite's own UpdateItem latency: a warm keep-alive client in this process sends the
+//      function's UpdateItem, 50 untimed then N timed, one at a time;
+//   3. the emulator spawns the bootstrap; init = spawn -> its first GET /runtime/invocation/next;
+//   4. N invocations of events/get-counter.json, one at a time, back to back; latency = the
+//      event handed over on /next -> its response POSTed back (the emulator's timestamps);
+//      the first one is the cold invocation, the percentiles are over the N-1 warm ones;
+//   5. CPU (user+sys, summed over the process's threads from /proc/PID/task/*/sched, ns
+//      resolution) and peak RSS (VmHWM) read from /proc with the process idle on /next;
+//      CPU per invocation = CPU of the N-1 warm invocations / (N-1);
+//   6. DynamoDB requests counted inside dynalite: at init (spawn -> first /next) and over
+//      the N invocations, and the final count checked against the number of UpdateItems sent.
+// Runs alternate between implementations; the table shows the median of the runs.
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const http = require('node:http');
+const zlib = require('node:zlib');
+const crypto = require('node:crypto');
+const readline = require('node:readline');
+const { spawn, execFileSync } = require('node:child_process');
+const { performance } = require('node:perf_hooks');
+const { startRuntimeApi } = require('../tools/local/runtime-api.js');
+
+const ROOT = path.resolve(__dirname, '..');
+const TABLE = 'BenchHits';
+const EVENT_FILE = path.join(ROOT, 'events/get-counter.json');
+const WARMUP = 50;
+const MAX_N = 100_000; // every loop below is bounded by n, and n by this
+const MAX_RUNS = 50;
+
+// Issue 5's budgets, for the Rust function; medians of the runs.
+const BUDGETS = {
+  initMs: 5,
+  firstMs: 10,
+  p50OverDynaliteMs: 0.5,
+  cpuPerInvocationMs: 0.3,
+  peakRssMiB: 8,
+  zipBytes: 3_000_000,
+  requestsPerInvocation: 1,
+  requestsAtInit: 0,
+};
+
+function parseArgs(argv) {
+  const args = {
+    n: 500,
+    runs: 3,
+    impl: ['rust', 'python'],
+    rust: path.join(ROOT, '.aws-sam/build/CounterFunction/bootstrap'),
+    python: path.join(ROOT, 'bench/python/bootstrap'),
+    out: null,
+    check: false,
+    env: {},
+    stub: null,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = () => {
+      if (argv[i + 1] === undefined) throw new Error(`${flag} needs a value`);
+      return argv[++i];
+    };
+    if (flag === '--n') args.n = Number(value());
+    else if (flag === '--runs') args.runs = Number(value());
+    else if (flag === '--impl') args.impl = value().split(',').filter(Boolean);
+    else if (flag === '--rust') args.rust = path.resolve(value());
+    else if (flag === '--python') args.python = path.resolve(value());
+    else if (flag === '--out') args.out = path.resolve(value());
+    else if (flag === '--check') args.check = true;
+    else if (flag === '--stub') args.stub = path.resolve(value());
+    else if (flag === '--env') {
+      const [key, ...rest] = value().split('=');
+      args.env[key] = rest.join('=');
+    }
+    else throw new Error(`unknown argument ${flag}`);
+  }
+  if (!Number.isInteger(args.n) || args.n < 2 || args.n > MAX_N) throw new Error(`--n must be 2..${MAX_N}`);
+  if (!Number.isInteger(args.runs) || args.runs < 1 || args.runs > MAX_RUNS) throw new Error(`--runs must be 1..${MAX_RUNS}`);
+  for (const impl of args.impl) if (!['rust', 'python'].includes(impl)) throw new Error(`unknown --impl ${impl}`);
+  return args;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function percentile(sorted, p) {
+  // nearest rank
+  if (!sorted.length) return null;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+function median(values) {
+  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return null;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+function latencyStats(latencies) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
+  };
+}
+
+// ---- /proc readings of the function's process -------------------------------------------
+
+// On-CPU time (user+sys) of every live thread, in ms, at ns resolution (se.sum_exec_runtime),
+// plus the coarse whole-process figure from /proc/PID/stat (clock ticks, but it also counts
+// threads that have exited) as a cross-check.
+function procSnapshot(pid) {
+  let cpuMs = 0;
+  const tids = fs.readdirSync(`/proc/${pid}/task`);
+  for (const tid of tids) {
+    const sched = fs.readFileSync(`/proc/${pid}/task/${tid}/sched`, 'utf8');
+    const m = sched.match(/se\.sum_exec_runtime\s*:\s*([\d.]+)/);
+    if (!m) throw new Error(`no se.sum_exec_runtime in /proc/${pid}/task/${tid}/sched`);
+    cpuMs += Number(m[1]);
+  }
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (name) => Number((status.match(new RegExp(`^${name}:\\s*(\\d+) kB`, 'm')) || [])[1]);
+  return {
+    at: performance.now(),
+    cpuMs,
+    statCpuMs: (ticks * 1000) / CLK_TCK,
+    threads: tids.length,
+    rssKiB: kib('VmRSS'),
+    peakRssKiB: kib('VmHWM'),
+  };
+}
+
+let CLK_TCK = 100;
+try {
+  CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+} catch {
+  // 100 on every Linux we know of
+}
+
+// ---- dynalite ----------------------------------------------------------------------------
+
+async function startCountingDynalite() {
+  const child = spawn(process.execPath, [path.join(__dirname, 'counting-dynalite.js'), '--table', TABLE], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const pending = [];
+  const lines = readline.createInterface({ input: child.stdout });
+  lines.on('line', (line) => pending.shift()?.resolve(JSON.parse(line)));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const nextLine = () =>
+    new Promise((resolve, reject) => {
+      pending.push({ resolve });
+      exited.then((code) => reject(new Error(`counting-dynalite.js exited (${code})`)));
+    });
+  const { endpoint, port } = await nextLine();
+  return {
+    endpoint,
+    port,
+    counts: () => {
+      const line = nextLine();
+      child.stdin.write('counts\n');
+      return line;
+    },
+    close: async () => {
+      child.stdin.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function diffCounts(after, before) {
+  const out = {};
+  for (const [key, n] of Object.entries(after)) {
+    const d = n - (before[key] || 0);
+    if (d) out[key] = d;
+  }
+  return out;
+}
+// Requests from the functions' SDKs (any operation), and of those, UpdateItems.
+const sdkRequests = (counts) => Object.entries(counts).filter(([k]) => k.startsWith('sdk ')).reduce((s, [, n]) => s + n, 0);
+
+// dynalite's own UpdateItem latency, from a warm keep-alive client: the floor under the
+// function's latency, so its overhead can be read off.
+async function dynaliteBaseline(port, n, key) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const body = JSON.stringify({
+    TableName: TABLE,
+    Key: { path: { S: key } },
+    UpdateExpression: 'ADD hits :inc',
+    ExpressionAttributeValues: { ':inc': { N: '1' } },
+    ReturnValues: 'UPDATED_NEW',
+  });
+  const call = () =>
+    new Promise((resolve, reject) => {
+      const started = performance.now();
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/',
+          agent,
+          headers: {
+            'content-type': 'application/x-amz-json-1.0',
+            'x-amz-target': 'DynamoDB_20120810.UpdateItem',
+            'x-amz-date': '20260101T000000Z',
+            authorization:
+              'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, ' +
+              'SignedHeaders=host;x-amz-date, Signature=0000',
+            'user-agent': 'bench-baseline',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            const ms = performance.now() - started;
+            if (res.statusCode !== 200) return reject(new Error(`baseline UpdateItem: ${res.statusCode} ${Buffer.concat(chunks)}`));
+            resolve(ms);
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  for (let i = 0; i < WARMUP; i++) await call();
+  const latencies = [];
+  for (let i = 0; i < n; i++) latencies.push(await call());
+  agent.destroy();
+  return { sent: WARMUP + n, ...latencyStats(latencies) };
+}
+
+// The harness's own share of "init": spawn -> first /next of a C program that does nothing else.
+const STUB_SPAWNS = 10;
+async function emulatorFloor(stub) {
+  const times = [];
+  for (let i = 0; i < STUB_SPAWNS; i++) {
+    const rt = await startRuntimeApi({ bootstrap: stub, logLines: 10 });
+    try {
+      const sb = rt.sandbox;
+      await rt.ready();
+      times.push(sb.readyAt - sb.spawnedAt);
+    } finally {
+      await rt.close();
+    }
+  }
+  return median(times);
+}
+
+// ---- one run of one implementation -------------------------------------------------------
+
+async function runOne(impl, bootstrap, n, event, extraEnv) {
+  const db = await startCountingDynalite();
+  let rt = null;
+  try {
+    const baseline = await dynaliteBaseline(db.port, n, '/index.html');
+    const countsBefore = await db.counts();
+
+    rt = await startRuntimeApi({
+      bootstrap,
+      env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint, ...extraEnv },
+      logLines: 50,
+    });
+    const sb = rt.sandbox;
+    await rt.ready();
+    const atReady = procSnapshot(sb.pid);
+    const countsAtInit = diffCounts(await db.counts(), countsBefore);
+    const initMs = sb.readyAt - sb.spawnedAt;
+
+    const results = [];
+    const failures = [];
+    let lastCount = null;
+    let afterFirst = null;
+    for (let i = 0; i < n; i++) {
+      const r = await rt.invoke(event);
+      results.push(r);
+      const status = r.payload && r.payload.statusCode;
+      if (status !== 200) failures.push(r.error || r.payload);
+      else lastCount = JSON.parse(r.payload.body).count;
+      if (i === 0) {
+        await sleep(100); // let the process park on /next again
+        afterFirst = procSnapshot(sb.pid);
+      }
+      if (failures.length > 10) throw new Error(`${impl}: too many failed invocations: ${JSON.stringify(failures.slice(0, 3))}`);
+    }
+    await sleep(100);
+    const atEnd = procSnapshot(sb.pid);
+    const countsRun = diffCounts(await db.counts(), countsBefore);
+    const countsInvocations = diffCounts(countsRun, countsAtInit);
+    if (new Set(results.map((r) => r.pid)).size !== 1) throw new Error(`${impl}: the process was replaced during the run`);
+
+    const warm = results.slice(1).map((r) => r.endedAt - r.startedAt);
+    const warmCpuMs = atEnd.cpuMs - afterFirst.cpuMs;
+    return {
+      impl,
+      bootstrap,
+      n,
+      failures: failures.length,
+      finalCount: lastCount,
+      expectedFinalCount: baseline.sent + n,
+      initMs,
+      firstMs: results[0].endedAt - results[0].startedAt,
+      latencyMs: latencyStats(warm),
+      dynaliteMs: baseline,
+      p50OverDynaliteMs: latencyStats(warm).p50 - baseline.p50,
+      cpu: {
+        initMs: atReady.cpuMs,
+        firstInvocationMs: afterFirst.cpuMs - atReady.cpuMs,
+        perInvocationMs: warmCpuMs / (n - 1),
+        // cross-check: /proc/PID/stat, clock-tick resolution (±10 ms over the whole run)
+        perInvocationStatMs: (atEnd.statCpuMs - afterFirst.statCpuMs) / (n - 1),
+        threads: { atReady: atReady.threads, atEnd: atEnd.threads },
+      },
+      rss: { atReadyKiB: atReady.rssKiB, peakKiB: atEnd.peakRssKiB },
+      dynamodb: {
+        atInit: sdkRequests(countsAtInit),
+        perInvocation: sdkRequests(countsInvocations) / n,
+        countsAtInit,
+        countsInvocations,
+      },
+    };
+  } finally {
+    if (rt) await rt.close();
+    await db.close();
+  }
+}
+
+// ---- artifact ----------------------------------------------------------------------------
+
+function crc32(buf) {
+  if (zlib.crc32) return zlib.crc32(buf);
+  let c;
+  let crc = 0xffffffff;
+  for (const byte of buf) {
+    c = (crc ^ byte) & 0xff;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    crc = (crc >>> 8) ^ c;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+// The deployment package as `sam build`/`sam deploy` make it: one entry, `bootstrap`, deflated
+// at zlib's default level (Python's zipfile.ZIP_DEFLATED), mode 0755.
+function zipOf(name, data) {
+  const deflated = zlib.deflateRawSync(data);
+  const nameBuf = Buffer.from(name);
+  const crc = crc32(data);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(0, 6);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(0, 10); // time/date
+  local.writeUInt32LE(crc, 14);
+  local.writeUInt32LE(deflated.length, 18);
+  local.writeUInt32LE(data.length, 22);
+  local.writeUInt16LE(nameBuf.length, 26);
+  local.writeUInt16LE(0, 28);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE((3 << 8) | 20, 4); // made by Unix
+  central.writeUInt16LE(20, 6);
+  central.writeUInt16LE(0, 8);
+  central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(0, 12);
+  central.writeUInt32LE(crc, 16);
+  central.writeUInt32LE(deflated.length, 20);
+  central.writeUInt32LE(data.length, 24);
+  central.writeUInt16LE(nameBuf.length, 28);
+  central.writeUInt32LE(((0o100755 << 16) >>> 0), 38); // external attributes: -rwxr-xr-x
+  central.writeUInt32LE(0, 42); // offset of the local header
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + nameBuf.length, 12);
+  end.writeUInt32LE(local.length + nameBuf.length + deflated.length, 16);
+  return Buffer.concat([local, nameBuf, deflated, central, nameBuf, end]);
+}
+
+function artifactFacts(bootstrap) {
+  const data = fs.readFileSync(bootstrap);
+  const zip = zipOf('bootstrap', data);
+  let glibc = null;
+  try {
+    const dyn = execFileSync('objdump', ['-T', bootstrap], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const versions = [...new Set(dyn.match(/GLIBC_[0-9.]+/g) || [])].map((v) => v.slice(6));
+    versions.sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    glibc = versions.pop() || null;
+  } catch {
+    // objdump missing: leave it out
+  }
+  return {
+    path: path.relative(ROOT, bootstrap),
+    bytes: data.length,
+    zipBytes: zip.length,
+    sha256: crypto.createHash('sha256').update(data).digest('hex'),
+    mtime: fs.statSync(bootstrap).mtime.toISOString(),
+    maxGlibc: glibc,
+  };
+}
+
+// ---- report ------------------------------------------------------------------------------
+
+function machineFacts() {
+  const cpus = os.cpus();
+  let commit = null;
+  try {
+    commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout
+  }
+  return {
+    cpu: cpus[0] && cpus[0].model,
+    cores: cpus.length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: os.release(),
+    node: process.version,
+    loadavgAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
+    commit,
+  };
+}
+
+const ms = (x) => (x == null ? 'n/a' : x < 10 ? x.toFixed(2) : x.toFixed(1));
+const mib = (kib) => (kib == null ? 'n/a' : (kib / 1024).toFixed(1));
+
+function summarize(runs, impl) {
+  const mine = runs.filter((r) => r.impl === impl);
+  if (!mine.length) return null;
+  const pick = (f) => mine.map(f);
+  const m = (f) => median(pick(f));
+  return {
+    runs: mine.length,
+    initMs: m((r) => r.initMs),
+    firstMs: m((r) => r.firstMs),
+    p50: m((r) => r.latencyMs.p50),
+    p90: m((r) => r.latencyMs.p90),
+    p99: m((r) => r.latencyMs.p99),
+    dynaliteP50: m((r) => r.dynaliteMs.p50),
+    p50OverDynaliteMs: m((r) => r.p50OverDynaliteMs),
+    cpuPerInvocationMs: m((r) => r.cpu.perInvocationMs),
+    cpuInitMs: m((r) => r.cpu.initMs),
+    cpuFirstMs: m((r) => r.cpu.firstInvocationMs),
+    peakRssKiB: m((r) => r.rss.peakKiB),
+    requestsAtInit: m((r) => r.dynamodb.atInit),
+    requestsPerInvocation: m((r) => r.dynamodb.perInvocation),
+    perRun: {
+      initMs: pick((r) => r.initMs),
+      firstMs: pick((r) => r.firstMs),
+      p50: pick((r) => r.latencyMs.p50),
+      p90: pick((r) => r.latencyMs.p90),
+      p99: pick((r) => r.latencyMs.p99),
+      dynaliteP50: pick((r) => r.dynaliteMs.p50),
+      cpuPerInvocationMs: pick((r) => r.cpu.perInvocationMs),
+      peakRssKiB: pick((r) => r.rss.peakKiB),
+    },
+  };
+}
+
+function budgetChecks(rust, artifact) {
+  if (!rust) return [];
+  const b = BUDGETS;
+  return [
+    ['init', rust.initMs, `<= ${b.initMs} ms`, rust.initMs <= b.initMs],
+    ['first invocation', rust.firstMs, `<= ${b.firstMs} ms`, rust.firstMs <= b.firstMs],
+    ['p50 - dynalite p50', rust.p50OverDynaliteMs, `<= ${b.p50OverDynaliteMs} ms`, rust.p50OverDynaliteMs <= b.p50OverDynaliteMs],
+    ['CPU per invocation', rust.cpuPerInvocationMs, `<= ${b.cpuPerInvocationMs} ms`, rust.cpuPerInvocationMs <= b.cpuPerInvocationMs],
+    ['peak RSS', rust.peakRssKiB / 1024, `<= ${b.peakRssMiB} MiB`, rust.peakRssKiB <= b.peakRssMiB * 1024],
+    ['zipped artifact', artifact.zipBytes / 1e6, `<= ${b.zipBytes / 1e6} MB`, artifact.zipBytes <= b.zipBytes],
+    ['DynamoDB requests per invocation', rust.requestsPerInvocation, `= ${b.requestsPerInvocation}`, rust.requestsPerInvocation === b.requestsPerInvocation],
+    ['DynamoDB requests at init', rust.requestsAtInit, `= ${b.requestsAtInit}`, rust.requestsAtInit === b.requestsAtInit],
+  ].map(([name, value, budget, ok]) => ({ name, value, budget, ok }));
+}
+
+function table(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  const line = (r) => '| ' + r.map((cell, c) => String(cell).padEnd(widths[c])).join(' | ') + ' |';
+  return [line(rows[0]), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.slice(1).map(line)].join('\n');
+}
+
+function render(report) {
+  const { rust, python } = report.summary;
+  const a = report.artifact;
+  const runsOf = (s, key, fmt) => (s ? s.perRun[key].map(fmt).join(' / ') : '');
+  const ratio = (p, r) => (p != null && r ? `${(p / r).toFixed(p / r < 10 ? 1 : 0)}x` : '');
+  const rows = [['metric', 'Rust (median)', 'Rust runs', 'budget', 'Python (median)', 'Python/Rust']];
+  const check = Object.fromEntries(report.budgets.map((c) => [c.name, c]));
+  const mark = (name) => (check[name] ? `${check[name].budget} ${check[name].ok ? 'MET' : 'MISSED'}` : '');
+  const add = (name, r, runs, budgetName, p, withRatio) =>
+    rows.push([name, r, runs, mark(budgetName), p, withRatio || '']);
+  add('init (spawn -> first /next), ms', ms(rust?.initMs), runsOf(rust, 'initMs', ms), 'init', ms(python?.initMs), ratio(python?.initMs, rust?.initMs));
+  add('first invocation, ms', ms(rust?.firstMs), runsOf(rust, 'firstMs', ms), 'first invocation', ms(python?.firstMs), ratio(python?.firstMs, rust?.firstMs));
+  add('latency p50, ms', ms(rust?.p50), runsOf(rust, 'p50', ms), '', ms(python?.p50), ratio(python?.p50, rust?.p50));
+  add('latency p90, ms', ms(rust?.p90), runsOf(rust, 'p90', ms), '', ms(python?.p90), '');
+  add('latency p99, ms', ms(rust?.p99), runsOf(rust, 'p99', ms), '', ms(python?.p99), '');
+  add('dynalite UpdateItem p50 (warm client), ms', ms(rust?.dynaliteP50), runsOf(rust, 'dynaliteP50', ms), '', ms(python?.dynaliteP50), '');
+  add('p50 - dynalite p50, ms', ms(rust?.p50OverDynaliteMs), '', 'p50 - dynalite p50', ms(python?.p50OverDynaliteMs), '');
+  add('CPU per warm invocation (user+sys), ms', rust ? rust.cpuPerInvocationMs.toFixed(3) : '', runsOf(rust, 'cpuPerInvocationMs', (x) => x.toFixed(3)), 'CPU per invocation', python ? python.cpuPerInvocationMs.toFixed(3) : '', ratio(python?.cpuPerInvocationMs, rust?.cpuPerInvocationMs));
+  add('CPU at init, ms', ms(rust?.cpuInitMs), '', '', ms(python?.cpuInitMs), ratio(python?.cpuInitMs, rust?.cpuInitMs));
+  add('CPU of the first invocation, ms', ms(rust?.cpuFirstMs), '', '', ms(python?.cpuFirstMs), '');
+  add('peak RSS, MiB', mib(rust?.peakRssKiB), runsOf(rust, 'peakRssKiB', mib), 'peak RSS', mib(python?.peakRssKiB), ratio(python?.peakRssKiB, rust?.peakRssKiB));
+  add('DynamoDB requests at init', rust?.requestsAtInit ?? '', '', 'DynamoDB requests at init', python?.requestsAtInit ?? '', '');
+  add('DynamoDB requests per invocation', rust?.requestsPerInvocation ?? '', '', 'DynamoDB requests per invocation', python?.requestsPerInvocation ?? '', '');
+  if (report.floors.length) {
+    rows.push(['emulator floor: init of a C stub, ms', ms(median(report.floors)), report.floors.map(ms).join(' / '), '', '', '']);
+  }
+  if (a) {
+    add('binary size, bytes', a.bytes, '', '', '', '');
+    add('zipped artifact, bytes', a.zipBytes, '', 'zipped artifact', '', '');
+  }
+  const m = report.machine;
+  const lines = [
+    '',
+    table(rows),
+    '',
+    `n = ${report.n} invocations per run (percentiles and CPU over the ${report.n - 1} warm ones), ${report.runs} runs, medians shown.`,
+    `machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, Linux ${m.kernel}, Node ${m.node}, load at start ${m.loadavgAtStart.join(' ')}`,
+  ];
+  if (a) lines.push(`rust bootstrap: ${a.path} (${a.bytes} bytes, sha256 ${a.sha256.slice(0, 12)}, built ${a.mtime}, max GLIBC_${a.maxGlibc})`);
+  if (report.budgets.length) {
+    const missed = report.budgets.filter((c) => !c.ok).map((c) => c.name);
+    lines.push(missed.length ? `budgets MISSED: ${missed.join(', ')}` : 'every budget met');
+  }
+  return lines.join('\n');
+}
+
+// ---- main ----------------------------------------------------------------------------------
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const event = JSON.parse(fs.readFileSync(EVENT_FILE, 'utf8'));
+  const bootstraps = { rust: args.rust, python: args.python };
+  for (const impl of args.impl) {
+    fs.accessSync(bootstraps[impl], fs.constants.X_OK);
+  }
+  const report = {
+    startedAt: new Date().toISOString(),
+    n: args.n,
+    runs: args.runs,
+    extraEnv: args.env,
+    machine: machineFacts(),
+    budgets: [],
+    artifact: args.impl.includes('rust') ? artifactFacts(args.rust) : null,
+    summary: {},
+    floors: [],
+    results: [],
+  };
+  for (let run = 1; run <= args.runs; run++) {
+    if (args.stub) {
+      const floor = await emulatorFloor(args.stub);
+      report.floors.push(floor);
+      process.stderr.write(`bench: run ${run}/${args.runs} emulator floor (C stub, median of ${STUB_SPAWNS} spawns): ${ms(floor)} ms\n`);
+    }
+    for (const impl of args.impl) {
+      const started = performance.now();
+      const result = await runOne(impl, bootstraps[impl], args.n, event, args.env);
+      result.run = run;
+      report.results.push(result);
+      const bad = [];
+      if (result.failures) bad.push(`${result.failures} failed invocations`);
+      if (result.finalCount !== result.expectedFinalCount) bad.push(`final count ${result.finalCount}, expected ${result.expectedFinalCount}`);
+      process.stderr.write(
+        `bench: run ${run}/${args.runs} ${impl}: init ${ms(result.initMs)} ms, first ${ms(result.firstMs)} ms, ` +
+          `p50 ${ms(result.latencyMs.p50)} ms (dynalite ${ms(result.dynaliteMs.p50)}), ` +
+          `CPU ${result.cpu.perInvocationMs.toFixed(3)} ms/inv, peak RSS ${mib(result.rss.peakKiB)} MiB, ` +
+          `DynamoDB ${result.dynamodb.atInit} at init, ${result.dynamodb.perInvocation}/inv ` +
+          `(${((performance.now() - started) / 1000).toFixed(1)} s)${bad.length ? ` INVALID: ${bad.join('; ')}` : ''}\n`,
+      );
+      if (bad.length) throw new Error(`${impl} run ${run} is not valid: ${bad.join('; ')}`);
+    }
+  }
+  for (const impl of args.impl) report.summary[impl] = summarize(report.results, impl);
+  report.budgets = budgetChecks(report.summary.rust, report.artifact);
+
+  const out = args.out || path.join(ROOT, 'bench/results', `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  process.stdout.write(render(report) + '\n');
+  process.stdout.write(`JSON: ${path.relative(process.cwd(), out)}\n`);
+  if (args.check && report.budgets.some((c) => !c.ok)) process.exitCode = 1;
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err.stack || err.message}\n`);
+  process.exitCode = 2;
+});

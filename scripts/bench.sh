@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The benchmark (issue 5): the shipped bootstrap and the Python measuring stick under the Lambda
+# Runtime API emulator, against dynalite on 127.0.0.1. Prints a table, writes bench/results/*.json.
+# Not a test: it reports, it does not fail on a missed budget unless given --check.
+#
+#   make bench                           # sam build first, then this script
+#   scripts/bench.sh [bench.js options]  # e.g. --n 1000 --runs 5 --impl rust --check
+#   BENCH_ARGS="--runs 5" make bench
+#
+# Needs node_modules/ (npm ci; `make bench` does it) and python3 >= 3.9 with venv; installs the
+# measuring stick's pinned wheels (bench/requirements.txt) into bench/.venv (git-ignored).
+# The Rust binary measured is .aws-sam/build/CounterFunction/bootstrap, the one `sam build`
+# ships; BENCH_RUST_BOOTSTRAP=path measures another.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+die() { echo "bench.sh: $*" >&2; exit 1; }
+
+readonly RUST_BOOTSTRAP=${BENCH_RUST_BOOTSTRAP:-.aws-sam/build/CounterFunction/bootstrap}
+readonly VENV=bench/.venv
+readonly STAMP=$VENV/.installed
+
+command -v node >/dev/null 2>&1 || die "node not found: install Node.js >= 20"
+[[ -f node_modules/dynalite/package.json ]] || die "dynalite is not installed: run npm ci (make setup)"
+[[ -x $RUST_BOOTSTRAP ]] || die "$RUST_BOOTSTRAP missing: run make sam-build (or make bench, which does)"
+
+# The Python measuring stick's interpreter and wheels, reinstalled when the pins change.
+want=$(sha256sum bench/requirements.txt | cut -d' ' -f1)
+if [[ ! -x $VENV/bin/python || ! -f $STAMP || $(cat "$STAMP") != "$want" ]]; then
+  python=${BENCH_PYTHON:-python3}
+  command -v "$python" >/dev/null 2>&1 || die "$python not found: the Python measuring stick needs CPython >= 3.9"
+  echo "bench.sh: installing the Python measuring stick into $VENV" >&2
+  rm -rf "$VENV"
+  "$python" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+    -r bench/requirements.txt
+  echo "$want" >"$STAMP"
+fi
+# Byte-compile the handler once, as a deployment would ship it, so no run pays for it.
+"$VENV/bin/python" -m compileall -q bench/python >/dev/null
+
+# The emulator's own floor under "init" (a C program that only asks for its first event), when
+# a C compiler is at hand; without one the table just lacks that row.
+stub=()
+if command -v "${CC:-cc}" >/dev/null 2>&1; then
+  mkdir -p bench/.build
+  if [[ ! -x bench/.build/next-only || bench/stub/next-only.c -nt bench/.build/next-only ]]; then
+    "${CC:-cc}" -O2 -o bench/.build/next-only bench/stub/next-only.c
+  fi
+  stub=(--stub bench/.build/next-only)
+else
+  echo "bench.sh: no C compiler (${CC:-cc}): skipping the emulator-floor row" >&2
+fi
+
+# shellcheck disable=SC2086 # BENCH_ARGS is a list of options
+exec node bench/bench.js --rust "$RUST_BOOTSTRAP" "${stub[@]}" ${BENCH_ARGS:-} "$@"
