@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
@@ -108,6 +109,13 @@ impl CounterStore {
 
 /// The SDK set-up for `config`: our timeouts and retries, a rustls (ring) HTTPS client, and
 /// `DYNAMODB_ENDPOINT` when set. Tests add an explicit region and credentials to it.
+///
+/// Credentials come from the environment only: that is where Lambda puts the execution role's
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), and where the default
+/// chain looks first, so in Lambda the outcome is the same. Naming the provider keeps the rest
+/// of that chain (profile files, SSO, web identity, ECS, IMDS) from being built at init: its
+/// web-identity provider alone builds a whole STS client with a TLS connector of its own.
+/// Measured with bench/ (issue 5): 6% fewer instructions at init, about 0.7 ms less init CPU.
 pub fn sdk_loader(config: &Config) -> aws_config::ConfigLoader {
     let https = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
@@ -115,6 +123,7 @@ pub fn sdk_loader(config: &Config) -> aws_config::ConfigLoader {
         ))
         .build_https();
     let loader = aws_config::defaults(BehaviorVersion::latest())
+        .credentials_provider(EnvironmentVariableCredentialsProvider::new())
         .http_client(https)
         .timeout_config(
             TimeoutConfig::builder()
