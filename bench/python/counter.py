@@ -44,12 +44,13 @@ _log.setLevel(logging.INFO)
 def _response(status, body):
     return {
         "statusCode": status,
-        "headers": {"content-type": "application/json"},
+        "headers": {"content-type": "application/json", "cache-control": "no-store"},
         "body": json.dumps(body),
     }
 
 
 def _reject(status, error, message):
+    _log.info("request rejected", extra={"status": status, "rejection": error})
     return _response(status, {"error": error, "message": message})
 
 
