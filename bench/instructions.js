@@ -1,0 +1,107 @@
+'use strict';
+// Instructions, not milliseconds: the shipped `bootstrap` under valgrind's callgrind, run by the
+// same Runtime API emulator against dynalite. Instruction counts do not move with the machine's
+// load, so they show what a change does even when bench.js's timings are swamped by noise.
+// Needs valgrind (callgrind_control included). Not part of `make bench`; run it by hand:
+//
+//   node bench/instructions.js [--rust PATH] [--n 200]
+//
+// Prints user-space instructions (valgrind's Ir: the bootstrap and the libraries it calls, not
+// the kernel) for init (exec -> first GET /next), the first invocation, and per warm invocation.
+// Note that valgrind's CPU lacks SHA extensions, so the SDK's SigV4 hashing runs a software
+// path here and weighs more than it does on the real CPU.
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const { startRuntimeApi } = require('../tools/local/runtime-api.js');
+const { startDynalite } = require('../tools/local/dynalite.js');
+
+const ROOT = path.resolve(__dirname, '..');
+const MAX_N = 10_000;
+
+function parseArgs(argv) {
+  const args = { rust: path.join(ROOT, '.aws-sam/build/CounterFunction/bootstrap'), n: 200 };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--rust' && argv[i + 1]) args.rust = path.resolve(argv[++i]);
+    else if (argv[i] === '--n' && argv[i + 1]) args.n = Number(argv[++i]);
+    else throw new Error(`usage: instructions.js [--rust PATH] [--n N] (got ${argv[i]})`);
+  }
+  if (!Number.isInteger(args.n) || args.n < 1 || args.n > MAX_N) throw new Error(`--n must be 1..${MAX_N}`);
+  return args;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// callgrind_control -d writes the counters since the last dump to OUT.<part> and zeroes them.
+function dump(pid, out, part) {
+  execFileSync('callgrind_control', ['-d', String(pid)], { stdio: 'ignore' });
+  const file = `${out}.${part}`;
+  for (let i = 0; i < 100 && !fs.existsSync(file); i++) execFileSync('sleep', ['0.05']);
+  const text = fs.readFileSync(file, 'utf8');
+  const m = text.match(/^(?:summary|totals):\s*(\d+)/m);
+  if (!m) throw new Error(`no totals in ${file}`);
+  return Number(m[1]);
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  for (const tool of ['valgrind', 'callgrind_control']) {
+    try {
+      execFileSync(tool, ['--version'], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`${tool} not found (Debian: apt-get install valgrind)`);
+    }
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-callgrind-'));
+  const out = path.join(dir, 'callgrind.out');
+  const wrapper = path.join(dir, 'bootstrap');
+  fs.writeFileSync(
+    wrapper,
+    `#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=${out} ${JSON.stringify(args.rust)}\n`,
+    { mode: 0o755 },
+  );
+  const event = JSON.parse(fs.readFileSync(path.join(ROOT, 'events/get-counter.json'), 'utf8'));
+  const db = await startDynalite({ table: 'BenchHits' });
+  let rt = null;
+  try {
+    rt = await startRuntimeApi({
+      bootstrap: wrapper,
+      initTimeoutMs: 120_000,
+      timeoutMs: 60_000,
+      logLines: 10,
+      env: { DYNAMODB_TABLE: 'BenchHits', DYNAMODB_ENDPOINT: db.endpoint },
+    });
+    const pid = rt.sandbox.pid;
+    await rt.ready();
+    await sleep(200);
+    const init = dump(pid, out, 1);
+    const check = (r) => {
+      if (!r.payload || r.payload.statusCode !== 200) throw new Error(`invocation failed: ${JSON.stringify(r)}`);
+    };
+    check(await rt.invoke(event));
+    await sleep(200);
+    const first = dump(pid, out, 2);
+    for (let i = 0; i < args.n; i++) check(await rt.invoke(event));
+    await sleep(200);
+    const warm = dump(pid, out, 3);
+    const result = {
+      bootstrap: path.relative(ROOT, args.rust),
+      n: args.n,
+      initInstructions: init,
+      firstInvocationInstructions: first,
+      instructionsPerWarmInvocation: Math.round(warm / args.n),
+    };
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  } finally {
+    if (rt) await rt.close();
+    await db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`instructions.js: ${err.stack || err.message}\n`);
+  process.exitCode = 1;
+});
