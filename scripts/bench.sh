@@ -53,4 +53,4 @@ else
 fi
 
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
-exec node bench/bench.js --rust "$RUST_BOOTSTRAP" "${stub[@]}" ${BENCH_ARGS:-} "$@"
+BENCH_ZIP_PYTHON=$VENV/bin/python exec node bench/bench.js --rust "$RUST_BOOTSTRAP" "${stub[@]}" ${BENCH_ARGS:-} "$@"
