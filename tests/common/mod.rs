@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
+    ScalarAttributeType, TableStatus,
 };
 use aws_sdk_dynamodb::Client;
 use cloudresumecounter::config::Config;
@@ -170,7 +170,20 @@ pub async fn fresh_table(client: &Client) -> String {
         .send()
         .await
         .expect("CreateTable on dynalite");
-    table
+    // dynalite creates tables asynchronously even with --createTableMs 0; until the table is
+    // ACTIVE an UpdateItem gets ResourceNotFoundException.
+    for _ in 0..200 {
+        let described = client.describe_table().table_name(&table).send().await;
+        let status = described
+            .ok()
+            .and_then(|d| d.table)
+            .and_then(|t| t.table_status);
+        if status == Some(TableStatus::Active) {
+            return table;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!("table {table} did not become ACTIVE on dynalite");
 }
 
 /// A counter wired to a fresh table on the shared dynalite, plus a client to inspect it.
