@@ -3,14 +3,40 @@
 //! lambda_http's own conversion `expect`s on input a client controls: a raw query with a
 //! space, a `{` or a non-ASCII byte makes an invalid URI, and an invalid base64 body fails
 //! to decode, and either panics — which, with `panic = "abort"`, kills the sandbox. This
-//! conversion cannot panic: it keeps only what the counter reads (method, raw query,
-//! parsed parameters, request context) and percent-encodes what a URI cannot hold, which
+//! conversion cannot panic: it reads only what the counter needs (version, method, raw
+//! query, parsed parameters) and percent-encodes what a URI cannot hold, which
 //! [`crate::request::query_values`] decodes back to the same text.
 
-use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use lambda_http::http::{self, HeaderMap};
-use lambda_http::request::RequestContext;
+use std::collections::HashMap;
+
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
+use lambda_http::aws_lambda_events::query_map::QueryMap;
+use lambda_http::http::{self, HeaderMap, Method};
 use lambda_http::{Body, Context, Request, RequestExt, Response};
+use serde::Deserialize;
+
+/// The parts of an HTTP API payload v2 event the counter reads. Everything else (headers,
+/// cookies, body, identity) is skipped while parsing, never built: less work per
+/// invocation, and nothing in it can fail the parse.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpApiEvent {
+    pub version: Option<String>,
+    pub raw_path: Option<String>,
+    pub raw_query_string: Option<String>,
+    pub query_string_parameters: Option<HashMap<String, String>>,
+    pub request_context: Option<HttpApiRequestContext>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct HttpApiRequestContext {
+    pub http: Option<HttpApiDescription>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct HttpApiDescription {
+    pub method: Option<String>,
+}
 
 /// Why an event is not an HTTP API request; the runtime reports it as an invocation error.
 #[derive(Debug)]
@@ -25,14 +51,16 @@ impl std::fmt::Display for NotAnHttpApiEvent {
 impl std::error::Error for NotAnHttpApiEvent {}
 
 /// The request the handler sees for `event`.
-pub fn into_request(
-    event: ApiGatewayV2httpRequest,
-    context: Context,
-) -> Result<Request, NotAnHttpApiEvent> {
+pub fn into_request(event: HttpApiEvent, context: Context) -> Result<Request, NotAnHttpApiEvent> {
     if event.version.as_deref() != Some("2.0") {
         return Err(NotAnHttpApiEvent);
     }
-    let method = event.request_context.http.method.clone();
+    let method = event
+        .request_context
+        .and_then(|context| context.http)
+        .and_then(|http| http.method)
+        .and_then(|method| Method::from_bytes(method.as_bytes()).ok())
+        .ok_or(NotAnHttpApiEvent)?;
     let path = escape_for_uri(event.raw_path.as_deref().unwrap_or("/"));
     let uri = match event.raw_query_string.as_deref() {
         Some(query) if !query.is_empty() => format!("{path}?{}", escape_for_uri(query)),
@@ -45,9 +73,9 @@ pub fn into_request(
         // Unreachable once escaped; should it ever happen the request has no query, so
         // the handler refuses it as a missing path instead of the process dying.
         .unwrap_or_else(|_| Request::new(Body::Empty));
+    let parameters = QueryMap::from(event.query_string_parameters.unwrap_or_default());
     Ok(request
-        .with_query_string_parameters(event.query_string_parameters)
-        .with_request_context(RequestContext::ApiGatewayV2(event.request_context))
+        .with_query_string_parameters(parameters)
         .with_lambda_context(context))
 }
 

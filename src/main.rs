@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use cloudresumecounter::config::Config;
-use cloudresumecounter::{gateway, telemetry, Counter};
-use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use cloudresumecounter::gateway::{self, HttpApiEvent};
+use cloudresumecounter::{telemetry, Counter};
 use lambda_http::{lambda_runtime, service_fn, Error, LambdaEvent};
 
 // One event at a time per sandbox: a single-threaded runtime starts faster and uses less
@@ -22,12 +22,10 @@ async fn main() -> ExitCode {
     };
     let counter = Counter::from_config(&config).await;
     let counter = &counter;
-    let handler = service_fn(
-        move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
-            let request = gateway::into_request(event.payload, event.context)?;
-            Ok::<_, Error>(gateway::from_response(counter.handle(request).await))
-        },
-    );
+    let handler = service_fn(move |event: LambdaEvent<HttpApiEvent>| async move {
+        let request = gateway::into_request(event.payload, event.context)?;
+        Ok::<_, Error>(gateway::from_response(counter.handle(request).await))
+    });
     match lambda_runtime::run(handler).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
