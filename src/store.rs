@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -142,7 +143,10 @@ pub fn sdk_loader(config: &Config) -> aws_config::ConfigLoader {
                 .with_max_attempts(MAX_ATTEMPTS)
                 .with_initial_backoff(INITIAL_BACKOFF)
                 .with_max_backoff(MAX_BACKOFF),
-        );
+        )
+        // Stalled-stream protection waits 5 s before it acts; OPERATION_TIMEOUT ends every
+        // call long before that, so it could never fire and only costs work per request.
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
     match &config.endpoint {
         Some(endpoint) => loader.endpoint_url(endpoint),
         None => loader,

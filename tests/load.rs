@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
-use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::Client;
@@ -21,9 +20,9 @@ const HITS: u64 = 4000;
 /// The function's SDK set-up with patient timeouts and no retries. In Lambda each sandbox
 /// handles one request at a time; here 4000 share one process and one emulator, so the
 /// production budgets would time requests out in the queue, and a retry could count twice.
-/// This test is about atomicity, so every request must be applied exactly once. Stalled
-/// stream protection is off for the same reason: a request queued in dynalite for seconds
-/// sends no bytes, which the SDK would otherwise take for a dead connection.
+/// This test is about atomicity, so every request must be applied exactly once. (Stalled
+/// stream protection, which would take a request queued in dynalite for seconds for a dead
+/// connection, is already off in the function's set-up.)
 async fn patient_client(endpoint: &str) -> Client {
     let sdk_config = store::sdk_loader(&config_for("unused", endpoint))
         .timeout_config(
@@ -33,7 +32,6 @@ async fn patient_client(endpoint: &str) -> Client {
                 .build(),
         )
         .retry_config(RetryConfig::disabled())
-        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
         .load()
