@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
-use lambda_http::http::{self, HeaderMap, Method};
+use lambda_http::http::{self, Method};
 use lambda_http::{Body, Context, Request, RequestExt, Response};
 use serde::Deserialize;
 
@@ -85,7 +85,6 @@ pub fn from_response(response: Response<Body>) -> ApiGatewayV2httpResponse {
     let mut result = ApiGatewayV2httpResponse::default();
     result.status_code = i64::from(parts.status.as_u16());
     result.headers = parts.headers;
-    result.multi_value_headers = HeaderMap::new();
     result.body = match body {
         Body::Empty => None,
         body => Some(body),
@@ -101,7 +100,10 @@ pub fn escape_for_uri(raw: &str) -> String {
         if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&byte) {
             escaped.push(byte as char);
         } else {
-            escaped.push_str(&format!("%{byte:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            escaped.push('%');
+            escaped.push(HEX[usize::from(byte >> 4)] as char);
+            escaped.push(HEX[usize::from(byte & 0xF)] as char);
         }
     }
     escaped

@@ -26,6 +26,8 @@ use crate::request::CounterKey;
 pub const KEY_ATTRIBUTE: &str = "path";
 /// The number attribute that `ADD` increments.
 pub const HITS_ATTRIBUTE: &str = "hits";
+/// The one update: `hits` plus `:inc` (always 1), created at 0 when the item is new.
+const ADD_ONE_HIT: &str = "ADD hits :inc";
 
 /// Budgets for one request, chosen so the worst case answers well inside the function's
 /// 3 s timeout: at most 3 attempts of at most 500 ms each, with short back-offs, and never
@@ -82,7 +84,7 @@ impl CounterStore {
             .update_item()
             .table_name(&self.table)
             .key(KEY_ATTRIBUTE, AttributeValue::S(key.as_str().to_owned()))
-            .update_expression(format!("ADD {HITS_ATTRIBUTE} :inc"))
+            .update_expression(ADD_ONE_HIT)
             .expression_attribute_values(":inc", AttributeValue::N("1".to_owned()))
             .return_values(ReturnValue::UpdatedNew)
             .send()
