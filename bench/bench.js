@@ -33,6 +33,7 @@ const readline = require('node:readline');
 const { spawn, execFileSync } = require('node:child_process');
 const { performance } = require('node:perf_hooks');
 const { startRuntimeApi } = require('../tools/local/runtime-api.js');
+const { dynamoCall } = require('../tools/local/dynalite.js');
 
 const ROOT = path.resolve(__dirname, '..');
 const TABLE = 'BenchHits';
@@ -203,47 +204,20 @@ const sdkRequests = (counts) => Object.entries(counts).filter(([k]) => k.startsW
 // function's latency, so its overhead can be read off.
 async function dynaliteBaseline(port, n, key) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const body = JSON.stringify({
+  const request = {
     TableName: TABLE,
     Key: { path: { S: key } },
     UpdateExpression: 'ADD hits :inc',
     ExpressionAttributeValues: { ':inc': { N: '1' } },
     ReturnValues: 'UPDATED_NEW',
-  });
-  const call = () =>
-    new Promise((resolve, reject) => {
-      const started = performance.now();
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port,
-          method: 'POST',
-          path: '/',
-          agent,
-          headers: {
-            'content-type': 'application/x-amz-json-1.0',
-            'x-amz-target': 'DynamoDB_20120810.UpdateItem',
-            'x-amz-date': '20260101T000000Z',
-            authorization:
-              'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, ' +
-              'SignedHeaders=host;x-amz-date, Signature=0000',
-            'user-agent': 'bench-baseline',
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          const chunks = [];
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () => {
-            const ms = performance.now() - started;
-            if (res.statusCode !== 200) return reject(new Error(`baseline UpdateItem: ${res.statusCode} ${Buffer.concat(chunks)}`));
-            resolve(ms);
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  };
+  const call = async () => {
+    const started = performance.now();
+    const res = await dynamoCall(port, 'UpdateItem', request, { agent, headers: { 'user-agent': 'bench-baseline' } });
+    const ms = performance.now() - started;
+    if (res.status !== 200) throw new Error(`baseline UpdateItem: ${res.status} ${JSON.stringify(res.body)}`);
+    return ms;
+  };
   for (let i = 0; i < WARMUP; i++) await call();
   const latencies = [];
   for (let i = 0; i < n; i++) latencies.push(await call());

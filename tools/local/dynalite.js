@@ -27,7 +27,9 @@ const FAKE_AUTH =
   'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, ' +
   'SignedHeaders=host;x-amz-date, Signature=0000';
 
-function dynamoCall(port, target, body) {
+// One DynamoDB API call to the dynalite on `port`. `agent` and extra `headers` let a caller
+// keep a warm connection or name itself (the benchmark does both).
+function dynamoCall(port, target, body, { agent, headers = {} } = {}) {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -36,12 +38,14 @@ function dynamoCall(port, target, body) {
         port,
         method: 'POST',
         path: '/',
+        agent,
         headers: {
           'Content-Type': 'application/x-amz-json-1.0',
           'X-Amz-Target': `DynamoDB_20120810.${target}`,
           'X-Amz-Date': '20260101T000000Z',
           Authorization: FAKE_AUTH,
           'Content-Length': Buffer.byteLength(payload),
+          ...headers,
         },
       },
       (res) => {
