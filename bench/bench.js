@@ -7,6 +7,9 @@
 //                       [--rust PATH] [--python PATH] [--out FILE] [--check]
 //                       [--env NAME=VALUE]...   (extra environment for the function, for experiments)
 //                       [--stub PATH]   (bench/stub/next-only.c built: measures the emulator's own floor)
+//                       [--floor PATH]  (bench/stub/invoke-floor.c built: the I/O floor per invocation)
+//                       [--fixed-trace-id]  (one Lambda-Runtime-Trace-Id for every invocation, not
+//                                            a new one each time as Lambda sends: an experiment)
 //
 // One run of one implementation:
 //   1. a fresh dynalite (bench/counting-dynalite.js, its own process, counting requests);
@@ -18,7 +21,8 @@
 //      the first one is the cold invocation, the percentiles are over the N-1 warm ones;
 //   5. CPU (user+sys, summed over the process's threads from /proc/PID/task/*/sched, ns
 //      resolution) and peak RSS (VmHWM) read from /proc with the process idle on /next;
-//      CPU per invocation = CPU of the N-1 warm invocations / (N-1);
+//      CPU per invocation = CPU of the N-1 warm invocations / (N-1); RSS growth = VmRSS at the
+//      end minus VmRSS halfway, per 1000 invocations (the second half, past the heap's warm-up);
 //   6. DynamoDB requests counted inside dynalite: at init (spawn -> first /next) and over
 //      the N invocations, and the final count checked against the number of UpdateItems sent.
 // Runs alternate between implementations; the table shows the median of the runs.
@@ -65,6 +69,8 @@ function parseArgs(argv) {
     check: false,
     env: {},
     stub: null,
+    floor: null,
+    fixedTraceId: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -80,6 +86,8 @@ function parseArgs(argv) {
     else if (flag === '--out') args.out = path.resolve(value());
     else if (flag === '--check') args.check = true;
     else if (flag === '--stub') args.stub = path.resolve(value());
+    else if (flag === '--floor') args.floor = path.resolve(value());
+    else if (flag === '--fixed-trace-id') args.fixedTraceId = true;
     else if (flag === '--env') {
       const [key, ...rest] = value().split('=');
       args.env[key] = rest.join('=');
@@ -244,7 +252,9 @@ async function emulatorFloor(stub) {
 
 // ---- one run of one implementation -------------------------------------------------------
 
-async function runOne(impl, bootstrap, n, event, extraEnv) {
+const FIXED_TRACE_ID = 'Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0';
+
+async function runOne(impl, bootstrap, n, event, extraEnv, fixedTraceId) {
   const db = await startCountingDynalite();
   let rt = null;
   try {
@@ -255,6 +265,7 @@ async function runOne(impl, bootstrap, n, event, extraEnv) {
       bootstrap,
       env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint, ...extraEnv },
       logLines: 50,
+      ...(fixedTraceId ? { traceId: () => FIXED_TRACE_ID } : {}),
     });
     const sb = rt.sandbox;
     await rt.ready();
@@ -266,6 +277,7 @@ async function runOne(impl, bootstrap, n, event, extraEnv) {
     const failures = [];
     let lastCount = null;
     let afterFirst = null;
+    let halfway = null;
     for (let i = 0; i < n; i++) {
       const r = await rt.invoke(event);
       results.push(r);
@@ -276,6 +288,7 @@ async function runOne(impl, bootstrap, n, event, extraEnv) {
         await sleep(100); // let the process park on /next again
         afterFirst = procSnapshot(sb.pid);
       }
+      if (i === Math.floor(n / 2)) halfway = procSnapshot(sb.pid);
       if (failures.length > 10) throw new Error(`${impl}: too many failed invocations: ${JSON.stringify(failures.slice(0, 3))}`);
     }
     await sleep(100);
@@ -306,7 +319,11 @@ async function runOne(impl, bootstrap, n, event, extraEnv) {
         perInvocationStatMs: (atEnd.statCpuMs - afterFirst.statCpuMs) / (n - 1),
         threads: { atReady: atReady.threads, atEnd: atEnd.threads },
       },
-      rss: { atReadyKiB: atReady.rssKiB, peakKiB: atEnd.peakRssKiB },
+      rss: {
+        atReadyKiB: atReady.rssKiB,
+        peakKiB: atEnd.peakRssKiB,
+        growthKiBPer1000: ((atEnd.rssKiB - halfway.rssKiB) * 1000) / (n - 1 - Math.floor(n / 2)),
+      },
       dynamodb: {
         atInit: sdkRequests(countsAtInit),
         perInvocation: sdkRequests(countsInvocations) / n,
@@ -459,6 +476,7 @@ function summarize(runs, impl) {
     cpuInitMs: m((r) => r.cpu.initMs),
     cpuFirstMs: m((r) => r.cpu.firstInvocationMs),
     peakRssKiB: m((r) => r.rss.peakKiB),
+    rssGrowthKiBPer1000: m((r) => r.rss.growthKiBPer1000),
     requestsAtInit: m((r) => r.dynamodb.atInit),
     requestsPerInvocation: m((r) => r.dynamodb.perInvocation),
     perRun: {
@@ -470,6 +488,7 @@ function summarize(runs, impl) {
       dynaliteP50: pick((r) => r.dynaliteMs.p50),
       cpuPerInvocationMs: pick((r) => r.cpu.perInvocationMs),
       peakRssKiB: pick((r) => r.rss.peakKiB),
+      rssGrowthKiBPer1000: pick((r) => r.rss.growthKiBPer1000),
     },
   };
 }
@@ -516,10 +535,17 @@ function render(report) {
   add('CPU at init, ms', ms(rust?.cpuInitMs), '', '', ms(python?.cpuInitMs), ratio(python?.cpuInitMs, rust?.cpuInitMs));
   add('CPU of the first invocation, ms', ms(rust?.cpuFirstMs), '', '', ms(python?.cpuFirstMs), '');
   add('peak RSS, MiB', mib(rust?.peakRssKiB), runsOf(rust, 'peakRssKiB', mib), 'peak RSS', mib(python?.peakRssKiB), ratio(python?.peakRssKiB, rust?.peakRssKiB));
+  const kib = (x) => (x == null ? 'n/a' : x.toFixed(0));
+  add('RSS growth per 1000 invocations (2nd half), KiB', kib(rust?.rssGrowthKiBPer1000), runsOf(rust, 'rssGrowthKiBPer1000', kib), '', kib(python?.rssGrowthKiBPer1000), '');
   add('DynamoDB requests at init', rust?.requestsAtInit ?? '', '', 'DynamoDB requests at init', python?.requestsAtInit ?? '', '');
   add('DynamoDB requests per invocation', rust?.requestsPerInvocation ?? '', '', 'DynamoDB requests per invocation', python?.requestsPerInvocation ?? '', '');
   if (report.floors.length) {
     rows.push(['emulator floor: init of a C stub, ms', ms(median(report.floors)), report.floors.map(ms).join(' / '), '', '', '']);
+  }
+  const floor = report.summary.floor;
+  if (floor) {
+    rows.push(['I/O floor: CPU per invocation of a C stub, ms', floor.cpuPerInvocationMs.toFixed(3), runsOf(floor, 'cpuPerInvocationMs', (x) => x.toFixed(3)), '', '', '']);
+    rows.push(['I/O floor: latency p50 of the C stub, ms', ms(floor.p50), runsOf(floor, 'p50', ms), '', '', '']);
   }
   if (a) {
     add('binary size, bytes', a.bytes, '', '', '', '');
@@ -533,6 +559,7 @@ function render(report) {
     `n = ${report.n} invocations per run (percentiles and CPU over the ${report.n - 1} warm ones), ${report.runs} runs, medians shown.`,
     `machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, Linux ${m.kernel}, Node ${m.node}, load at start ${m.loadavgAtStart.join(' ')}`,
   ];
+  if (report.fixedTraceId) lines.push('EXPERIMENT: one Lambda-Runtime-Trace-Id for every invocation (Lambda sends a new one each time)');
   if (a) {
     lines.push(`rust bootstrap: ${a.path} (${a.bytes} bytes, sha256 ${a.sha256.slice(0, 12)}, built ${a.mtime}, max GLIBC_${a.maxGlibc}); zipped by ${a.zipMethod}`);
   }
@@ -548,8 +575,10 @@ function render(report) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const event = JSON.parse(fs.readFileSync(EVENT_FILE, 'utf8'));
-  const bootstraps = { rust: args.rust, python: args.python };
-  for (const impl of args.impl) {
+  const bootstraps = { rust: args.rust, python: args.python, floor: args.floor };
+  // The I/O floor runs like a third implementation; it has no budgets and no Python ratio.
+  const impls = args.floor ? [...args.impl, 'floor'] : args.impl;
+  for (const impl of impls) {
     fs.accessSync(bootstraps[impl], fs.constants.X_OK);
   }
   const report = {
@@ -557,6 +586,7 @@ async function main() {
     n: args.n,
     runs: args.runs,
     extraEnv: args.env,
+    fixedTraceId: args.fixedTraceId,
     machine: machineFacts(),
     budgets: [],
     artifact: args.impl.includes('rust') ? artifactFacts(args.rust) : null,
@@ -570,9 +600,9 @@ async function main() {
       report.floors.push(floor);
       process.stderr.write(`bench: run ${run}/${args.runs} emulator floor (C stub, median of ${STUB_SPAWNS} spawns): ${ms(floor)} ms\n`);
     }
-    for (const impl of args.impl) {
+    for (const impl of impls) {
       const started = performance.now();
-      const result = await runOne(impl, bootstraps[impl], args.n, event, args.env);
+      const result = await runOne(impl, bootstraps[impl], args.n, event, args.env, args.fixedTraceId);
       result.run = run;
       report.results.push(result);
       const bad = [];
@@ -588,7 +618,7 @@ async function main() {
       if (bad.length) throw new Error(`${impl} run ${run} is not valid: ${bad.join('; ')}`);
     }
   }
-  for (const impl of args.impl) report.summary[impl] = summarize(report.results, impl);
+  for (const impl of impls) report.summary[impl] = summarize(report.results, impl);
   report.budgets = budgetChecks(report.summary.rust, report.artifact);
 
   const out = args.out || path.join(ROOT, 'bench/results', `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);

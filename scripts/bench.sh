@@ -39,17 +39,20 @@ fi
 # Byte-compile the handler once, as a deployment would ship it, so no run pays for it.
 "$VENV/bin/python" -m compileall -q bench/python >/dev/null
 
-# The emulator's own floor under "init" (a C program that only asks for its first event), when
-# a C compiler is at hand; without one the table just lacks that row.
+# The harness's own floors, when a C compiler is at hand (without one the table lacks those rows):
+# init of a C program that only asks for its first event, and the CPU per invocation of a C
+# program that makes the counter's exchanges and nothing else.
 stub=()
 if command -v "${CC:-cc}" >/dev/null 2>&1; then
   mkdir -p bench/.build
-  if [[ ! -x bench/.build/next-only || bench/stub/next-only.c -nt bench/.build/next-only ]]; then
-    "${CC:-cc}" -O2 -o bench/.build/next-only bench/stub/next-only.c
-  fi
-  stub=(--stub bench/.build/next-only)
+  for name in next-only invoke-floor; do
+    if [[ ! -x bench/.build/$name || bench/stub/$name.c -nt bench/.build/$name ]]; then
+      "${CC:-cc}" -O2 -Wall -o "bench/.build/$name" "bench/stub/$name.c"
+    fi
+  done
+  stub=(--stub bench/.build/next-only --floor bench/.build/invoke-floor)
 else
-  echo "bench.sh: no C compiler (${CC:-cc}): skipping the emulator-floor row" >&2
+  echo "bench.sh: no C compiler (${CC:-cc}): skipping the harness-floor rows" >&2
 fi
 
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
