@@ -20,16 +20,23 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let counter = Counter::from_config(&config).await;
-    let counter = &counter;
+    // The counter lives as long as the sandbox.
+    let counter: &'static Counter = Box::leak(Box::new(Counter::from_config(&config).await));
     let handler = service_fn(move |event: LambdaEvent<HttpApiEvent>| async move {
         let request = gateway::into_request(event.payload, event.context)?;
         Ok::<_, Error>(gateway::from_response(counter.handle(request).await))
     });
-    match lambda_runtime::run(handler).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
+    // The event loop runs as a spawned task, not as `block_on`'s own future: tokio wakes a
+    // task from its connections through the run queue, but `block_on`'s future through the
+    // driver, an extra epoll_wait for every response.
+    match tokio::spawn(lambda_runtime::run(handler)).await {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(err)) => {
             eprintln!("cloudresumecounter: runtime stopped: {err}");
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("cloudresumecounter: runtime task failed: {err}");
             ExitCode::FAILURE
         }
     }
