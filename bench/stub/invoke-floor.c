@@ -123,6 +123,7 @@ int main(void) {
 
   for (;;) {
     char *id, *hits;
+    long count;
     int body_len, headers_len, reply_len, post_len, log_len;
 
     /* 1. the next event */
@@ -138,14 +139,14 @@ int main(void) {
     iov[1] = (struct iovec){body, (size_t)body_len};
     if (send_all(dynamo.fd, iov, 2, (size_t)(headers_len + body_len))) return 1;
     if (!read_response(&dynamo) || !(hits = strstr(dynamo.buf, "\"hits\":{\"N\":\""))) return 1;
-    hits += 13;
+    count = strtol(hits + 13, NULL, 10);
 
     /* 3. the log line */
     log_len = snprintf(log, sizeof log,
                        "{\"timestamp\":\"2026-11-28T03:57:58.734913Z\",\"level\":\"INFO\","
                        "\"message\":\"hit counted\",\"request_id\":\"%s\",\"status\":200,"
                        "\"latency_ms\":4.087447,\"count\":%ld,\"path\":\"/index.html\"}\n",
-                       request_id, strtol(hits, NULL, 10));
+                       request_id, count);
     if (write(STDOUT_FILENO, log, (size_t)log_len) != log_len) return 1;
 
     /* 4. the response */
@@ -154,7 +155,7 @@ int main(void) {
                          "\"cache-control\":\"no-store\"},\"multiValueHeaders\":{},"
                          "\"body\":\"{\\\"count\\\":%ld}\",\"isBase64Encoded\":false,"
                          "\"cookies\":[]}",
-                         strtol(hits, NULL, 10));
+                         count);
     post_len = snprintf(post, sizeof post,
                         "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\n"
                         "user-agent: aws-lambda-rust/1.1.1\r\nhost: %s\r\n"
