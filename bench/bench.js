@@ -278,6 +278,7 @@ async function runOne(impl, bootstrap, n, event, extraEnv, fixedTraceId) {
     let lastCount = null;
     let afterFirst = null;
     let halfway = null;
+    const half = Math.floor((n - 1) / 2); // the snapshot after invocation `half`; n >= 2 leaves >= 1 after it
     for (let i = 0; i < n; i++) {
       const r = await rt.invoke(event);
       results.push(r);
@@ -288,7 +289,7 @@ async function runOne(impl, bootstrap, n, event, extraEnv, fixedTraceId) {
         await sleep(100); // let the process park on /next again
         afterFirst = procSnapshot(sb.pid);
       }
-      if (i === Math.floor(n / 2)) halfway = procSnapshot(sb.pid);
+      if (i === half) halfway = procSnapshot(sb.pid);
       if (failures.length > 10) throw new Error(`${impl}: too many failed invocations: ${JSON.stringify(failures.slice(0, 3))}`);
     }
     await sleep(100);
@@ -322,7 +323,7 @@ async function runOne(impl, bootstrap, n, event, extraEnv, fixedTraceId) {
       rss: {
         atReadyKiB: atReady.rssKiB,
         peakKiB: atEnd.peakRssKiB,
-        growthKiBPer1000: ((atEnd.rssKiB - halfway.rssKiB) * 1000) / (n - 1 - Math.floor(n / 2)),
+        growthKiBPer1000: ((atEnd.rssKiB - halfway.rssKiB) * 1000) / (n - 1 - half),
       },
       dynamodb: {
         atInit: sdkRequests(countsAtInit),
