@@ -1,22 +1,23 @@
 //! cloudresumecounter: a page-hit counter for a Cloud Resume Challenge site.
 //!
 //! `GET /counter?path=P` adds one hit to `P` with a single atomic DynamoDB `UpdateItem` and
-//! answers `200 {"count": N}`. [`Counter::handle`] is the whole request path:
-//! [`request`] validates, [`store`] counts, [`response`] answers; [`gateway`] turns the
-//! HTTP API event into that request and the response back into a proxy result.
+//! answers `200 {"count": N}`. The data flows one way: [`gateway`] turns the HTTP API event
+//! into our [`Request`], [`request`] validates it, [`store`] counts, [`response`] answers and
+//! [`gateway`] hands that back as the proxy result. [`Counter::handle`] is the middle of it.
 
 pub mod config;
 pub mod gateway;
 pub mod request;
 pub mod response;
+pub mod sdk;
 pub mod store;
 pub mod telemetry;
 
 use std::time::Instant;
 
-use lambda_http::{Body, Request, RequestExt, Response};
-
 use crate::config::Config;
+use crate::request::Request;
+use crate::response::Response;
 use crate::store::CounterStore;
 
 /// The function's state for the life of a Lambda sandbox: one store, one allow-list.
@@ -36,18 +37,16 @@ impl Counter {
 
     /// Builds the DynamoDB client described by `config` (no network call).
     pub async fn from_config(config: &Config) -> Self {
-        let store = CounterStore::connect(config).await;
+        let client = sdk::client(config.endpoint.as_deref()).await;
+        let store = CounterStore::new(client, &config.table);
         Self::new(store, config.allowed_prefixes.clone())
     }
 
     /// Answers one request, always with a response: rejections are 4xx, DynamoDB failures 5xx.
     /// Logs exactly one line per request.
-    pub async fn handle(&self, request: Request) -> Response<Body> {
+    pub async fn handle(&self, request: Request) -> Response {
         let started = Instant::now();
-        let request_id = request
-            .lambda_context_ref()
-            .map(|context| context.request_id.clone())
-            .unwrap_or_default();
+        let request_id = request.request_id.as_str();
 
         let key = match request::counter_key(&request, self.allowed_prefixes.as_deref()) {
             Ok(key) => key,

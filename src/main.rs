@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use cloudresumecounter::config::Config;
 use cloudresumecounter::gateway::{self, HttpApiEvent};
 use cloudresumecounter::{telemetry, Counter};
-use lambda_http::{lambda_runtime, service_fn, Error, LambdaEvent};
+use lambda_runtime::{service_fn, LambdaEvent};
 
 // One event at a time per sandbox: a single-threaded runtime starts faster and uses less
 // memory than a thread pool that would sit idle.
@@ -23,8 +23,10 @@ async fn main() -> ExitCode {
     // The counter lives as long as the sandbox.
     let counter: &'static Counter = Box::leak(Box::new(Counter::from_config(&config).await));
     let handler = service_fn(move |event: LambdaEvent<HttpApiEvent>| async move {
-        let request = gateway::into_request(event.payload, event.context)?;
-        Ok::<_, Error>(gateway::from_response(counter.handle(request).await))
+        let request = gateway::into_request(event.payload, event.context.request_id)?;
+        Ok::<_, gateway::NotAnHttpApiEvent>(gateway::into_proxy_result(
+            counter.handle(request).await,
+        ))
     });
     // The event loop runs as a spawned task, not as `block_on`'s own future: tokio wakes a
     // task from its connections through the run queue, but `block_on`'s future through the

@@ -1,16 +1,33 @@
-//! HTTP request → a validated [`CounterKey`], or the [`Rejection`] that explains why not.
+//! Our own small [`Request`], and the rules that turn it into a [`CounterKey`] or the
+//! [`Rejection`] that explains why not.
 //!
-//! Every rule runs here, before any DynamoDB call, so a rejected request writes nothing.
+//! Every rule runs here, before any DynamoDB call, so a refused request writes nothing.
 
-use lambda_http::http::Method;
-use lambda_http::{Request, RequestExt};
+use std::string::FromUtf8Error;
+
+use percent_encoding::percent_decode_str;
 
 /// DynamoDB's limit for a partition key, in bytes of UTF-8. dynalite counts characters
 /// instead, so this is the only place the real limit is enforced locally.
 pub const MAX_PATH_BYTES: usize = 2048;
 
+/// The longest raw query string read. The HTTP API's whole request line is at most 10 KiB,
+/// so no browser comes near this; a direct invoke of the function can send anything.
+pub const MAX_QUERY_BYTES: usize = 8 * 1024;
+
 /// The name of the query parameter that names the counted page.
 const PATH_PARAM: &str = "path";
+
+/// What the counter reads of an HTTP request, and nothing more.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Request {
+    /// The HTTP method, as sent.
+    pub method: String,
+    /// The query string as the client sent it, still percent-encoded; empty when there is none.
+    pub raw_query: String,
+    /// Lambda's id for this invocation, for the log line.
+    pub request_id: String,
+}
 
 /// A page path that passed every rule: non-empty, at most [`MAX_PATH_BYTES`] bytes, no
 /// control characters, and inside the allow-list when there is one.
@@ -27,6 +44,7 @@ impl CounterKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rejection {
     MethodNotAllowed,
+    QueryTooLong,
     MissingPath,
     AmbiguousPath,
     PathTooLong,
@@ -35,15 +53,26 @@ pub enum Rejection {
     PathNotAllowed,
 }
 
-/// Applies every rule to `request`. `allowed_prefixes` is the optional allow-list.
+/// Applies every rule to `request`, the method first. `allowed_prefixes` is the optional
+/// allow-list.
 pub fn counter_key(
     request: &Request,
     allowed_prefixes: Option<&[String]>,
 ) -> Result<CounterKey, Rejection> {
-    if request.method() != Method::GET {
+    if request.method != "GET" {
         return Err(Rejection::MethodNotAllowed);
     }
-    let path = single_path_value(request)?;
+    if request.raw_query.len() > MAX_QUERY_BYTES {
+        return Err(Rejection::QueryTooLong);
+    }
+    let mut paths = query_values(&request.raw_query, PATH_PARAM)?;
+    let path = match paths.len() {
+        0 => return Err(Rejection::MissingPath),
+        1 => paths.remove(0),
+        // The raw query is the source of truth: API Gateway's parsed parameters join
+        // `?path=a&path=b` into "a,b", which would count a page nobody asked for.
+        _ => return Err(Rejection::AmbiguousPath),
+    };
     validate(path, allowed_prefixes)
 }
 
@@ -74,28 +103,6 @@ pub fn validate(
     Ok(CounterKey(path))
 }
 
-/// The one `path` value of the request.
-///
-/// The raw query string is the source of truth: API Gateway joins repeated parameters
-/// with commas in `queryStringParameters`, which would hide `?path=a&path=b` as `"a,b"`.
-/// Requests without a raw query (built in code rather than from an event) fall back to the
-/// parsed parameters.
-fn single_path_value(request: &Request) -> Result<String, Rejection> {
-    let mut values = match request.uri().query() {
-        Some(raw) => query_values(raw, PATH_PARAM)?,
-        None => request
-            .query_string_parameters_ref()
-            .and_then(|params| params.all(PATH_PARAM))
-            .map(|all| all.into_iter().map(str::to_owned).collect())
-            .unwrap_or_default(),
-    };
-    match values.len() {
-        0 => Err(Rejection::MissingPath),
-        1 => Ok(values.remove(0)),
-        _ => Err(Rejection::AmbiguousPath),
-    }
-}
-
 /// Every value of the parameter `name` in a raw `application/x-www-form-urlencoded` query,
 /// decoded. A value that does not decode to UTF-8 is refused rather than mangled, so two
 /// different byte strings can never count as the same page.
@@ -103,47 +110,40 @@ pub fn query_values(raw_query: &str, name: &str) -> Result<Vec<String>, Rejectio
     let mut values = Vec::new();
     for pair in raw_query.split('&').filter(|pair| !pair.is_empty()) {
         let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
-        // Names are compared after decoding, so `p%61th=` is `path=` as a browser sees it.
-        if String::from_utf8(percent_decode(raw_name)).as_deref() != Ok(name) {
+        // Names are compared decoded, so `p%61th=` is `path=` as a browser sees it.
+        if form_decode(raw_name).as_deref() != Ok(name) {
             continue;
         }
-        let value =
-            String::from_utf8(percent_decode(raw_value)).map_err(|_| Rejection::InvalidEncoding)?;
-        values.push(value);
+        values.push(form_decode(raw_value).map_err(|_| Rejection::InvalidEncoding)?);
     }
     Ok(values)
 }
 
 /// Form decoding as browsers do it: `+` is a space, `%XX` a byte, and a `%` that does not
-/// start a valid escape stays as it is.
-fn percent_decode(input: &str) -> Vec<u8> {
-    let bytes = input.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => decoded.push(b' '),
-            b'%' => match (hex_digit(bytes.get(i + 1)), hex_digit(bytes.get(i + 2))) {
-                (Some(high), Some(low)) => {
-                    decoded.push(high << 4 | low);
-                    i += 2;
-                }
-                _ => decoded.push(b'%'),
-            },
-            byte => decoded.push(byte),
+/// start a valid escape stays as it is (percent-encoding's rule too).
+fn form_decode(component: &str) -> Result<String, FromUtf8Error> {
+    let mut bytes = Vec::with_capacity(component.len());
+    // An escape never spans a `+`, so the pieces between them decode on their own.
+    for (i, piece) in component.split('+').enumerate() {
+        if i > 0 {
+            bytes.push(b' ');
         }
-        i += 1;
+        bytes.extend(percent_decode_str(piece));
     }
-    decoded
-}
-
-fn hex_digit(byte: Option<&u8>) -> Option<u8> {
-    (*byte? as char).to_digit(16).map(|digit| digit as u8)
+    String::from_utf8(bytes)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn get(raw_query: &str) -> Request {
+        Request {
+            method: "GET".to_owned(),
+            raw_query: raw_query.to_owned(),
+            request_id: String::new(),
+        }
+    }
 
     #[test]
     fn decodes_form_encoding() {
@@ -158,6 +158,10 @@ mod tests {
         assert_eq!(
             query_values("path=%zz%4", "path"),
             Ok(vec!["%zz%4".to_owned()])
+        );
+        assert_eq!(
+            query_values("path=a%2Bb+c", "path"),
+            Ok(vec!["a+b c".to_owned()])
         );
     }
 
@@ -180,6 +184,29 @@ mod tests {
         assert_eq!(
             query_values("x=%FF&path=a", "path"),
             Ok(vec!["a".to_owned()])
+        );
+    }
+
+    #[test]
+    fn the_method_rule_comes_before_the_query_cap() {
+        let huge = format!("path=/{}", "a".repeat(MAX_QUERY_BYTES));
+        let mut request = get(&huge);
+        assert_eq!(counter_key(&request, None), Err(Rejection::QueryTooLong));
+        request.method = "DELETE".to_owned();
+        assert_eq!(
+            counter_key(&request, None),
+            Err(Rejection::MethodNotAllowed)
+        );
+    }
+
+    #[test]
+    fn the_query_cap_is_inclusive() {
+        let at_cap = format!("path=/{}", "a".repeat(MAX_QUERY_BYTES - "path=/".len()));
+        assert_eq!(at_cap.len(), MAX_QUERY_BYTES);
+        // Within the cap the path rules decide: this path is over DynamoDB's limit.
+        assert_eq!(
+            counter_key(&get(&at_cap), None),
+            Err(Rejection::PathTooLong)
         );
     }
 

@@ -4,12 +4,14 @@
 //! contains the table name, an ARN or SDK error text. CORS is not set here: the HTTP API's
 //! `CorsConfiguration` owns it (and the local front in `tools/local` plays that part).
 
-use lambda_http::http::{header, HeaderValue, StatusCode};
-use lambda_http::{Body, Response};
+use http::{header, HeaderValue, StatusCode};
 use serde::Serialize;
 
-use crate::request::{Rejection, MAX_PATH_BYTES};
+use crate::request::{Rejection, MAX_PATH_BYTES, MAX_QUERY_BYTES};
 use crate::store::StoreErrorKind;
+
+/// An answer: a status, our headers and a JSON body.
+pub type Response = http::Response<String>;
 
 #[derive(Serialize)]
 struct Count {
@@ -23,17 +25,22 @@ struct Error<'a> {
 }
 
 /// `200 {"count": N}`: the path's total after this hit.
-pub fn counted(count: u64) -> Response<Body> {
+pub fn counted(count: u64) -> Response {
     json(StatusCode::OK, &Count { count })
 }
 
 /// The 4xx answer to a request that broke a rule.
-pub fn rejected(rejection: Rejection) -> Response<Body> {
+pub fn rejected(rejection: Rejection) -> Response {
     let (status, error, message) = match rejection {
         Rejection::MethodNotAllowed => (
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
             "Only GET is supported.",
+        ),
+        Rejection::QueryTooLong => (
+            StatusCode::URI_TOO_LONG,
+            "query_too_long",
+            "The query string must be at most 8192 bytes.",
         ),
         Rejection::MissingPath => (
             StatusCode::BAD_REQUEST,
@@ -76,7 +83,7 @@ pub fn rejected(rejection: Rejection) -> Response<Body> {
 }
 
 /// The 5xx answer when DynamoDB could not count the hit.
-pub fn failed(kind: StoreErrorKind) -> Response<Body> {
+pub fn failed(kind: StoreErrorKind) -> Response {
     match kind {
         StoreErrorKind::Unavailable => json(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -95,13 +102,13 @@ pub fn failed(kind: StoreErrorKind) -> Response<Body> {
     }
 }
 
-// The path_too_long message spells the limit out; this keeps the two in step.
-const _: () = assert!(MAX_PATH_BYTES == 2048);
+// The messages spell the limits out; this keeps them in step.
+const _: () = assert!(MAX_PATH_BYTES == 2048 && MAX_QUERY_BYTES == 8192);
 
-fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
+fn json(status: StatusCode, body: &impl Serialize) -> Response {
     // Serializing these plain structs cannot fail; an empty object is the safe fallback.
     let body = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
-    let mut response = Response::new(Body::Text(body));
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(

@@ -6,11 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use cloudresumecounter::store::{self, CounterStore};
+use cloudresumecounter::response::Response;
+use cloudresumecounter::sdk;
+use cloudresumecounter::store::CounterStore;
 use cloudresumecounter::Counter;
 use common::fault_proxy::{Fault, FaultProxy};
 use common::{body_json, body_text, dynalite, event, fresh_table, sdk_client, CapturedLogs};
-use lambda_http::{Body, Response};
 use serde_json::Value;
 
 /// The function's `Timeout` in template.yaml: an answer after it is no answer at all.
@@ -37,7 +38,7 @@ impl Rig {
     }
 
     /// One `get-counter.json` request, which must be answered before the Lambda timeout.
-    async fn hit(&self) -> Response<Body> {
+    async fn hit(&self) -> Response {
         tokio::time::timeout(
             LAMBDA_TIMEOUT,
             self.counter.handle(event("get-counter.json")),
@@ -128,7 +129,7 @@ async fn a_lost_response_is_retried_and_counted_once_per_attempt() {
     // attempt.
     let applied_while_lost = after - 2;
     assert!(
-        (2..=u64::from(store::MAX_ATTEMPTS)).contains(&applied_while_lost),
+        (2..=u64::from(sdk::MAX_ATTEMPTS)).contains(&applied_while_lost),
         "{applied_while_lost} hits applied for one failed request"
     );
 }

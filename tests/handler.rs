@@ -13,21 +13,15 @@ use aws_sdk_dynamodb::types::error::{
 };
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
-use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_types::body::SdkBody;
-use cloudresumecounter::store::CounterStore;
-use cloudresumecounter::Counter;
-use common::{body_json, body_text, event, get_with_query, header};
-use lambda_http::{Body, Request, Response};
-use serde_json::json;
-
-/// A table name that must never reach a response body.
-const TABLE: &str = "SecretTable-123456789012";
-
-fn counter_with(rule: &Rule, allowed_prefixes: Option<Vec<String>>) -> Counter {
-    let client: Client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [rule]);
-    Counter::new(CounterStore::new(client, TABLE), allowed_prefixes)
-}
+use cloudresumecounter::request::Request;
+use cloudresumecounter::response::Response;
+use common::{
+    body_json, body_text, event, event_json, get_with_query, header, mocked_counter,
+    request_from_json, MOCK_TABLE as TABLE,
+};
+use serde_json::{json, Value};
 
 /// Answers any UpdateItem with `hits = 42`, counting the calls.
 fn answers_42() -> Rule {
@@ -61,11 +55,11 @@ fn expects_update_of(path: &'static str) -> Rule {
         })
 }
 
-async fn handle(rule: &Rule, request: Request) -> Response<Body> {
-    counter_with(rule, None).handle(request).await
+async fn handle(rule: &Rule, request: Request) -> Response {
+    mocked_counter(&[rule], None).handle(request).await
 }
 
-fn assert_json_headers(response: &Response<Body>) {
+fn assert_json_headers(response: &Response) {
     assert_eq!(header(response, "content-type"), Some("application/json"));
     assert_eq!(header(response, "cache-control"), Some("no-store"));
     // CORS belongs to the HTTP API's CorsConfiguration, not to the function.
@@ -108,7 +102,7 @@ async fn a_path_of_exactly_2048_bytes_is_counted() {
 }
 
 /// Asserts `request` is refused with `status` and `error`, with a message and no write.
-async fn assert_rejected(request: Request, status: u16, error: &str) -> Response<Body> {
+async fn assert_rejected(request: Request, status: u16, error: &str) -> Response {
     let rule = answers_42();
     let response = handle(&rule, request).await;
     assert_eq!(response.status(), status, "{}", body_text(&response));
@@ -162,10 +156,29 @@ async fn other_methods_are_405_with_allow_get() {
     assert_eq!(header(&response, "allow"), Some("GET"));
 }
 
+/// A direct invoke can send a query far beyond what the gateway lets through; the method rule
+/// still comes first, and nothing is read from the parsed parameters instead.
+fn huge_event(method: &str) -> Request {
+    let mut event = event_json("get-counter.json");
+    let huge = format!("path=%2F{}", "a".repeat(70_000));
+    event["rawQueryString"] = Value::String(huge);
+    event["requestContext"]["http"]["method"] = Value::String(method.to_owned());
+    request_from_json(&event.to_string())
+}
+
+#[tokio::test]
+async fn a_70_kb_query_is_refused_before_anything_is_written() {
+    for method in ["DELETE", "POST"] {
+        let response = assert_rejected(huge_event(method), 405, "method_not_allowed").await;
+        assert_eq!(header(&response, "allow"), Some("GET"));
+    }
+    assert_rejected(huge_event("GET"), 414, "query_too_long").await;
+}
+
 #[tokio::test]
 async fn the_allow_list_refuses_other_paths_with_403() {
     let rule = answers_42();
-    let counter = counter_with(&rule, Some(vec!["/blog/".to_owned()]));
+    let counter = mocked_counter(&[&rule], Some(vec!["/blog/".to_owned()]));
     let refused = counter.handle(event("get-counter.json")).await;
     assert_eq!(refused.status(), 403);
     assert_eq!(body_json(&refused)["error"], "path_not_allowed");

@@ -9,12 +9,11 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
-use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-use cloudresumecounter::request::MAX_PATH_BYTES;
-use cloudresumecounter::store::CounterStore;
+use aws_smithy_mocks::{mock, Rule};
+use cloudresumecounter::request::{query_values, Rejection, Request, MAX_PATH_BYTES};
+use cloudresumecounter::response::Response;
 use cloudresumecounter::Counter;
-use common::{body_json, repo_root, request_from_json, try_request_from_json};
-use lambda_http::{Body, Request, Response};
+use common::{body_json, event_json, mocked_counter, request_from_json, try_request_from_json};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -41,15 +40,14 @@ impl Recorder {
                     .attributes("hits", AttributeValue::N("1".to_owned()))
                     .build()
             });
-        let client: Client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&rule]);
         Recorder {
-            counter: Counter::new(CounterStore::new(client, "Hits"), None),
+            counter: mocked_counter(&[&rule], None),
             rule,
             keys,
         }
     }
 
-    fn handle(&self, request: Request) -> Response<Body> {
+    fn handle(&self, request: Request) -> Response {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -59,7 +57,7 @@ impl Recorder {
 }
 
 /// The promise every answer keeps, whatever came in.
-fn assert_contract(recorder: &Recorder, response: &Response<Body>) -> Result<(), TestCaseError> {
+fn assert_contract(recorder: &Recorder, response: &Response) -> Result<(), TestCaseError> {
     let status = response.status().as_u16();
     let body: Value = body_json(response);
     let keys = recorder.keys.lock().unwrap();
@@ -84,8 +82,7 @@ fn assert_contract(recorder: &Recorder, response: &Response<Body>) -> Result<(),
 }
 
 fn base_event() -> Value {
-    let text = std::fs::read_to_string(repo_root().join("events/get-counter.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
+    event_json("get-counter.json")
 }
 
 /// Query strings from the characters that matter: separators, escapes (valid, truncated,
@@ -125,6 +122,13 @@ proptest! {
         let recorder = Recorder::new();
         let response = recorder.handle(request_from_json(&event.to_string()));
         assert_contract(&recorder, &response)?;
+    }
+
+    /// The decoder the function shipped with before it used percent-encoding, kept as the
+    /// oracle: the library must decode every query exactly as it did.
+    #[test]
+    fn decoding_is_unchanged(raw in raw_query()) {
+        prop_assert_eq!(query_values(&raw, "path"), oracle_query_values(&raw, "path"));
     }
 
     #[test]
@@ -180,4 +184,40 @@ fn events_of_other_kinds_are_refused_before_the_handler() {
     ] {
         assert!(try_request_from_json(json).is_none(), "{json}");
     }
+}
+
+fn oracle_query_values(raw_query: &str, name: &str) -> Result<Vec<String>, Rejection> {
+    let mut values = Vec::new();
+    for pair in raw_query.split('&').filter(|pair| !pair.is_empty()) {
+        let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+        if String::from_utf8(oracle_decode(raw_name)).as_deref() != Ok(name) {
+            continue;
+        }
+        let value =
+            String::from_utf8(oracle_decode(raw_value)).map_err(|_| Rejection::InvalidEncoding)?;
+        values.push(value);
+    }
+    Ok(values)
+}
+
+fn oracle_decode(input: &str) -> Vec<u8> {
+    let hex = |byte: Option<&u8>| (*byte? as char).to_digit(16).map(|digit| digit as u8);
+    let bytes = input.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => decoded.push(b' '),
+            b'%' => match (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+                (Some(high), Some(low)) => {
+                    decoded.push(high << 4 | low);
+                    i += 2;
+                }
+                _ => decoded.push(b'%'),
+            },
+            byte => decoded.push(byte),
+        }
+        i += 1;
+    }
+    decoded
 }

@@ -9,11 +9,10 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::Client;
-use cloudresumecounter::store::{self, CounterStore};
+use cloudresumecounter::store::CounterStore;
 use cloudresumecounter::Counter;
-use common::{body_json, config_for, dynalite, event, fresh_table, LocalCounter};
+use common::{body_json, dynalite, event, fresh_table, sdk_client_with, LocalCounter};
 
 const HITS: u64 = 4000;
 
@@ -24,19 +23,17 @@ const HITS: u64 = 4000;
 /// stream protection, which would take a request queued in dynalite for seconds for a dead
 /// connection, is already off in the function's set-up.)
 async fn patient_client(endpoint: &str) -> Client {
-    let sdk_config = store::sdk_loader(&config_for("unused", endpoint))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(60))
-                .operation_timeout(Duration::from_secs(120))
-                .build(),
-        )
-        .retry_config(RetryConfig::disabled())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
-        .load()
-        .await;
-    Client::new(&sdk_config)
+    sdk_client_with(endpoint, |loader| {
+        loader
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(60))
+                    .operation_timeout(Duration::from_secs(120))
+                    .build(),
+            )
+            .retry_config(RetryConfig::disabled())
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,19 +7,16 @@ use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput
 use aws_sdk_dynamodb::types::error::ThrottlingException;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
-use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-use cloudresumecounter::store::CounterStore;
-use cloudresumecounter::Counter;
-use common::{event, get_with_query, CapturedLogs};
-use lambda_http::Request;
+use aws_smithy_mocks::{mock, Rule};
+use cloudresumecounter::request::Request;
+use common::{event, get_with_query, mocked_counter, CapturedLogs};
 use serde_json::Value;
 
 /// Handles `requests` one by one under the production subscriber; returns the log lines.
 async fn log_lines_of(rule: &Rule, requests: Vec<Request>) -> Vec<String> {
     let captured = CapturedLogs::default();
     let _guard = captured.install();
-    let client: Client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [rule]);
-    let counter = Counter::new(CounterStore::new(client, "SecretTable"), None);
+    let counter = mocked_counter(&[rule], None);
     for request in requests {
         counter.handle(request).await;
     }

@@ -1,4 +1,5 @@
-//! Shared test support: event fixtures, response helpers and a dynalite per test binary.
+//! Shared test support: event fixtures, response helpers, a mocked counter, the function's SDK
+//! client and a dynalite per test binary.
 #![allow(dead_code)] // each test binary uses its own subset
 
 pub mod fault_proxy;
@@ -9,18 +10,25 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use aws_config::ConfigLoader;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType, TableStatus,
 };
 use aws_sdk_dynamodb::Client;
-use cloudresumecounter::config::Config;
+use aws_smithy_mocks::{mock_client, Rule, RuleMode};
+use cloudresumecounter::request::Request;
+use cloudresumecounter::response::Response;
 use cloudresumecounter::store::{self, CounterStore};
-use cloudresumecounter::{gateway, telemetry, Counter};
-use lambda_http::lambda_runtime::Context;
-use lambda_http::{Body, Request, Response};
+use cloudresumecounter::{gateway, sdk, telemetry, Counter};
 use serde_json::Value;
+
+/// The table name mocked counters use: it must never reach a response body.
+pub const MOCK_TABLE: &str = "SecretTable-123456789012";
+
+/// The request id every fixture is invoked with.
+pub const REQUEST_ID: &str = "c0ffee00-0000-4000-8000-000000000001";
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -28,36 +36,38 @@ pub fn repo_root() -> PathBuf {
 
 /// The HTTP API v2 event `events/NAME`, as the runtime hands it to the handler.
 pub fn event(name: &str) -> Request {
-    let path = repo_root().join("events").join(name);
-    let json = std::fs::read_to_string(&path)
-        .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
-    request_from_json(&json)
+    request_from_json(&event_json(name).to_string())
 }
 
-/// The request the bootstrap hands the handler for the event `json`, through the same
+/// The request the bootstrap hands the counter for the event `json`, through the same
 /// conversion (`gateway::into_request`).
 pub fn request_from_json(json: &str) -> Request {
     try_request_from_json(json).expect("an HTTP API v2 event")
 }
 
 pub fn try_request_from_json(json: &str) -> Option<Request> {
-    let mut context = Context::default();
-    context.request_id = "c0ffee00-0000-4000-8000-000000000001".to_owned();
     let event = serde_json::from_str(json).ok()?;
-    gateway::into_request(event, context).ok()
+    gateway::into_request(event, REQUEST_ID.to_owned()).ok()
 }
 
 /// An HTTP API v2 GET event for `/counter?{raw_query}`, built from `get-counter.json`.
 pub fn get_with_query(raw_query: &str) -> Request {
-    let path = repo_root().join("events/get-counter.json");
-    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut event = event_json("get-counter.json");
     event["rawQueryString"] = Value::String(raw_query.to_owned());
-    // The handler reads the raw query; the parsed map is left as the gateway would not matter.
+    // The counter reads only the raw query; a stale parsed map must not matter.
     event
         .as_object_mut()
         .unwrap()
         .remove("queryStringParameters");
     request_from_json(&event.to_string())
+}
+
+/// The fixture `events/NAME` as JSON, to edit before converting.
+pub fn event_json(name: &str) -> Value {
+    let path = repo_root().join("events").join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
 pub fn all_event_names() -> Vec<String> {
@@ -70,19 +80,22 @@ pub fn all_event_names() -> Vec<String> {
     names
 }
 
-pub fn body_text(response: &Response<Body>) -> &str {
-    match response.body() {
-        Body::Text(text) => text,
-        other => panic!("expected a text body, got {other:?}"),
-    }
+pub fn body_text(response: &Response) -> &str {
+    response.body()
 }
 
-pub fn body_json(response: &Response<Body>) -> Value {
+pub fn body_json(response: &Response) -> Value {
     serde_json::from_str(body_text(response)).expect("a JSON body")
 }
 
-pub fn header<'a>(response: &'a Response<Body>, name: &str) -> Option<&'a str> {
+pub fn header<'a>(response: &'a Response, name: &str) -> Option<&'a str> {
     response.headers().get(name).map(|v| v.to_str().unwrap())
+}
+
+/// A counter on [`MOCK_TABLE`] whose DynamoDB is answered by `rules` (aws-smithy-mocks).
+pub fn mocked_counter(rules: &[&Rule], allowed_prefixes: Option<Vec<String>>) -> Counter {
+    let client: Client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, rules);
+    Counter::new(CounterStore::new(client, MOCK_TABLE), allowed_prefixes)
 }
 
 /// A dynalite on 127.0.0.1, started on first use and stopped when the test binary exits
@@ -128,21 +141,20 @@ fn start_dynalite() -> Dynalite {
 /// The function's own SDK set-up (timeouts, retries, HTTP client) pointed at `endpoint`,
 /// with the fixed region and credentials a local emulator accepts.
 pub async fn sdk_client(endpoint: &str) -> Client {
-    let config = config_for("unused", endpoint);
-    let sdk_config = store::sdk_loader(&config)
+    sdk_client_with(endpoint, |loader| loader).await
+}
+
+/// [`sdk_client`], with the set-up changed by `adjust` first.
+pub async fn sdk_client_with(
+    endpoint: &str,
+    adjust: impl FnOnce(ConfigLoader) -> ConfigLoader,
+) -> Client {
+    let sdk_config = adjust(sdk::loader(Some(endpoint)))
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
         .load()
         .await;
     Client::new(&sdk_config)
-}
-
-pub fn config_for(table: &str, endpoint: &str) -> Config {
-    Config {
-        table: table.to_owned(),
-        endpoint: Some(endpoint.to_owned()),
-        allowed_prefixes: None,
-    }
 }
 
 /// A new, empty counter table on the shared dynalite, so tests never see each other's hits.

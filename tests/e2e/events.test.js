@@ -106,11 +106,28 @@ test('counts rise on every hit of the same path', async () => {
   for (const count of [2, 3]) assertResponse(await rt.invoke(event), counted(count), `hit ${count}`);
 });
 
+test('a 70 KB query gets 405 for DELETE and POST, 414 for GET, and writes nothing', async () => {
+  const before = await scanTable();
+  const huge = (method) => {
+    const event = readEvent('get-counter.json');
+    event.rawQueryString = `path=%2F${'a'.repeat(70_000)}`;
+    event.queryStringParameters = { path: '/index.html' }; // never read instead of the raw query
+    event.requestContext.http.method = method;
+    return event;
+  };
+  for (const method of ['DELETE', 'POST']) {
+    assertResponse(await rt.invoke(huge(method)), rejected(405, 'method_not_allowed', { allow: 'GET' }), method);
+  }
+  assertResponse(await rt.invoke(huge('GET')), rejected(414, 'query_too_long'), 'GET');
+  assert.deepEqual(await scanTable(), before, 'nothing was written');
+});
+
 test('a malformed, non-HTTP event gets an error and the same process serves the next one', async () => {
   const pid = rt.pid;
   const bad = await rt.invoke({ hello: 'world' });
   assert.equal(bad.payload, undefined, `expected an invocation error, got ${JSON.stringify(bad.payload)}`);
   assert.ok(bad.error && bad.error.errorMessage, `an error with a message: ${JSON.stringify(bad.error)}`);
+  assert.equal(bad.error.errorType, 'NotAnHttpApiEvent', 'a stable error type of our own');
   assert.equal(bad.pid, pid);
 
   const good = await rt.invoke(readEvent('get-counter.json'));
