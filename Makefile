@@ -3,13 +3,16 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup lint test test-rust test-infra test-e2e dev bench sam-build
+.PHONY: help setup lint test test-rust test-infra test-build test-e2e dev build deploy bench
 
 help:
-	@echo "make dev    run the counter locally on http://127.0.0.1:3000/counter?path=/"
-	@echo "make test   install what the tests need, then run every test and check"
-	@echo "make lint   cargo fmt --check and clippy -D warnings"
-	@echo "make bench  benchmark the shipped bootstrap (not part of the tests)"
+	@echo "make dev     run the counter locally on http://127.0.0.1:3000/counter?path=/"
+	@echo "make test    install what the tests need, then run every test and check"
+	@echo "make lint    cargo fmt --check and clippy -D warnings"
+	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26"
+	@echo "make deploy  build, then sam deploy (needs AWS; DEPLOY_ARGS=--guided the first time)"
+	@echo "make bench   benchmark the shipped bootstrap (not part of the tests)"
+	@echo "LAMBDA_RUNTIME=provided.al2023 make build deploy   the same binary on Amazon Linux 2023"
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -31,21 +34,30 @@ CARGO_TEST ?= cargo test --locked
 test-rust: node_modules/.installed
 	$(CARGO_TEST)
 
-# cfn-lint, sam validate, sam build (+ glibc check) and the template's property tests.
-sam-build: .venv/.installed
-	scripts/sam-build.sh
-
-test-infra: .venv/.installed
+# cfn-lint, sam validate and the template's property tests.
+test-infra: .venv/.installed node_modules/.installed
 	scripts/check-template.sh
 
+# sam build (release, glibc 2.26) and its glibc check; LAMBDA_RUNTIME picks the runtime.
+build: .venv/.installed
+	scripts/sam.sh build
+
+# Needs AWS credentials and a region. The first time: make deploy DEPLOY_ARGS=--guided
+deploy: build
+	scripts/sam.sh deploy $(DEPLOY_ARGS)
+
+# The runtime switch: provided.al2023 gets the very bytes of the default build.
+test-build: build
+	scripts/test-build.sh
+
 # The shipped bootstrap under a Runtime API emulator, `make dev`, and the browser client.
-test-e2e: node_modules/.installed sam-build
+test-e2e: node_modules/.installed build
 	scripts/test-e2e.sh
 
-test: test-rust test-infra test-e2e
+test: test-rust test-infra test-build test-e2e
 
 dev: node_modules/.installed
 	scripts/dev.sh
 
-bench: node_modules/.installed sam-build
+bench: node_modules/.installed build
 	scripts/bench.sh

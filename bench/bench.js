@@ -31,7 +31,6 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const http = require('node:http');
-const zlib = require('node:zlib');
 const crypto = require('node:crypto');
 const readline = require('node:readline');
 const { spawn, execFileSync } = require('node:child_process');
@@ -340,60 +339,9 @@ async function runOne(impl, bootstrap, n, event, extraEnv, fixedTraceId) {
 
 // ---- artifact ----------------------------------------------------------------------------
 
-function crc32(buf) {
-  if (zlib.crc32) return zlib.crc32(buf);
-  let c;
-  let crc = 0xffffffff;
-  for (const byte of buf) {
-    c = (crc ^ byte) & 0xff;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    crc = (crc >>> 8) ^ c;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-// The deployment package as `sam build`/`sam deploy` make it: one entry, `bootstrap`, deflated
-// at zlib's default level (Python's zipfile.ZIP_DEFLATED), mode 0755.
-function zipOf(name, data) {
-  const deflated = zlib.deflateRawSync(data);
-  const nameBuf = Buffer.from(name);
-  const crc = crc32(data);
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(0, 6);
-  local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(0, 10); // time/date
-  local.writeUInt32LE(crc, 14);
-  local.writeUInt32LE(deflated.length, 18);
-  local.writeUInt32LE(data.length, 22);
-  local.writeUInt16LE(nameBuf.length, 26);
-  local.writeUInt16LE(0, 28);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE((3 << 8) | 20, 4); // made by Unix
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(0, 8);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(0, 12);
-  central.writeUInt32LE(crc, 16);
-  central.writeUInt32LE(deflated.length, 20);
-  central.writeUInt32LE(data.length, 24);
-  central.writeUInt16LE(nameBuf.length, 28);
-  central.writeUInt32LE(((0o100755 << 16) >>> 0), 38); // external attributes: -rwxr-xr-x
-  central.writeUInt32LE(0, 42); // offset of the local header
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + nameBuf.length, 12);
-  end.writeUInt32LE(local.length + nameBuf.length + deflated.length, 16);
-  return Buffer.concat([local, nameBuf, deflated, central, nameBuf, end]);
-}
-
 // `sam build` + `sam deploy` zip the function with Python's zipfile (ZIP_DEFLATED, zlib's default
-// level, mode 0755: samcli/lib/package/utils.py); Node's zlib compresses a little differently, so
-// the size is taken from Python's zipfile when python3 is at hand, else from zipOf().
+// level, mode 0755); Node's zlib compresses a little differently, so the size comes from Python's
+// zipfile too (scripts/bench.sh always provides it).
 const SAM_ZIP = `
 import io, sys, zipfile
 data = open(sys.argv[1], "rb").read()
@@ -405,13 +353,9 @@ with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
     zf.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
 print(len(buf.getvalue()))
 `;
-function zippedSize(bootstrap, data) {
-  try {
-    const out = execFileSync(process.env.BENCH_ZIP_PYTHON || 'python3', ['-c', SAM_ZIP, bootstrap], { encoding: 'utf8' });
-    return { zipBytes: Number(out.trim()), zipMethod: 'python zipfile, as sam deploy' };
-  } catch {
-    return { zipBytes: zipOf('bootstrap', data).length, zipMethod: 'node zlib (python3 not found)' };
-  }
+function zippedSize(bootstrap) {
+  const out = execFileSync(process.env.BENCH_ZIP_PYTHON || 'python3', ['-c', SAM_ZIP, bootstrap], { encoding: 'utf8' });
+  return { zipBytes: Number(out.trim()), zipMethod: 'python zipfile, as sam deploy' };
 }
 
 function artifactFacts(bootstrap) {
@@ -428,7 +372,7 @@ function artifactFacts(bootstrap) {
   return {
     path: path.relative(ROOT, bootstrap),
     bytes: data.length,
-    ...zippedSize(bootstrap, data),
+    ...zippedSize(bootstrap),
     sha256: crypto.createHash('sha256').update(data).digest('hex'),
     mtime: fs.statSync(bootstrap).mtime.toISOString(),
     maxGlibc: glibc,

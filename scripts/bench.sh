@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark (issue 5): the shipped bootstrap and the Python measuring stick under the Lambda
+# The benchmark: the shipped bootstrap and the Python measuring stick under the Lambda
 # Runtime API emulator, against dynalite on 127.0.0.1. Prints a table, writes bench/results/*.json.
 # Not a test: it reports, it does not fail on a missed budget unless given --check.
 #
@@ -22,7 +22,7 @@ readonly STAMP=$VENV/.installed
 
 command -v node >/dev/null 2>&1 || die "node not found: install Node.js >= 20"
 [[ -f node_modules/dynalite/package.json ]] || die "dynalite is not installed: run npm ci (make setup)"
-[[ -x $RUST_BOOTSTRAP ]] || die "$RUST_BOOTSTRAP missing: run make sam-build (or make bench, which does)"
+[[ -x $RUST_BOOTSTRAP ]] || die "$RUST_BOOTSTRAP missing: run make build (or make bench, which does)"
 
 # The Python measuring stick's interpreter and wheels, reinstalled when the pins change.
 want=$(sha256sum bench/requirements.txt | cut -d' ' -f1)

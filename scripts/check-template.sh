@@ -6,7 +6,7 @@
 #                                        Retain, PITR, IAM scope, env, outputs), cfn-lint per
 #                                        runtime (the W2531 decision), samconfig, buildspecs, SVG
 # No AWS account or credentials are used; the region is only needed to name ARNs.
-# `sam build` and its glibc check are scripts/sam-build.sh (slow; kept out of here).
+# `sam build` and its glibc check are scripts/sam.sh build (slow; kept out of here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make dev`: build the function (debug) and serve it on http://127.0.0.1:${PORT:-3000}/counter
 # with dynalite and the Runtime API emulator (tools/local/dev.js). No Docker, no AWS.
+# The build is `make test`'s own (`cargo test --no-run` also builds target/debug/bootstrap, with
+# the dev-dependencies' features), so running the tests afterwards compiles nothing again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +11,7 @@ command -v node >/dev/null || { echo "dev.sh: node not found; install Node.js 20
 [[ -d node_modules/dynalite ]] || npm ci --no-audit --no-fund
 
 if [[ -z "${BOOTSTRAP:-}" ]]; then
-  cargo build --bin bootstrap
+  cargo test --locked --no-run
   export BOOTSTRAP=target/debug/bootstrap
 fi
 exec node tools/local/dev.js

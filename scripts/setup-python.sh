@@ -2,7 +2,7 @@
 # Creates the project-local virtualenv .venv/ and installs the pinned infrastructure tools into
 # it: aws-sam-cli, aws-sam-translator, cfn-lint, cargo-lambda, ziglang (cargo-lambda's linker,
 # which targets glibc 2.26) and pytest. Nothing is installed outside .venv/.
-# Run by `make setup` / `make test-infra` / `make sam-build` (through .venv/.installed).
+# Run by `make setup` / `make test-infra` / `make build` (through .venv/.installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -3,7 +3,7 @@
 # Runtime API emulator against dynalite, `make dev`'s entry point, and the browser client in
 # Debian's headless Chromium.
 #   BOOTSTRAP=path  test another binary (default .aws-sam/build/CounterFunction/bootstrap,
-#                   from `make sam-build`; while developing: BOOTSTRAP=target/debug/bootstrap)
+#                   from `make build`; while developing: BOOTSTRAP=target/debug/bootstrap)
 #   extra arguments go to `node --test` (e.g. --test-name-pattern=browser)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ scripts/setup-chromium.sh || echo "test-e2e.sh: Chromium is not available; the b
 
 export BOOTSTRAP="${BOOTSTRAP:-.aws-sam/build/CounterFunction/bootstrap}"
 [[ -x "$BOOTSTRAP" ]] ||
-  echo "test-e2e.sh: $BOOTSTRAP does not exist: run \`make sam-build\` first; the tests that need it will fail" >&2
+  echo "test-e2e.sh: $BOOTSTRAP does not exist: run \`make build\` first; the tests that need it will fail" >&2
 
 # A hung test fails after two minutes instead of blocking CI.
 exec node --test --test-timeout=120000 "$@" tests/e2e/

@@ -10,12 +10,12 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '../..');
 const TABLE = 'CloudResumeCounterHits';
 
-// The shipped binary (what `make sam-build` produces) unless BOOTSTRAP names another one.
+// The shipped binary (what `make build` produces) unless BOOTSTRAP names another one.
 function bootstrapPath() {
   const bin = path.resolve(ROOT, process.env.BOOTSTRAP || '.aws-sam/build/CounterFunction/bootstrap');
   if (!fs.existsSync(bin)) {
     throw new Error(
-      `${bin} does not exist: run \`make sam-build\` first ` +
+      `${bin} does not exist: run \`make build\` first ` +
         '(or, while developing, `cargo build` and BOOTSTRAP=target/debug/bootstrap)',
     );
   }

@@ -5,9 +5,11 @@
 // As a module: `const db = await startDynalite({ table, path })` → { endpoint, port, close() }.
 // As a command: `node tools/local/dynalite.js [--table NAME] [--path DIR] [--port N]`
 // prints one JSON line {"endpoint": "...", "port": N} once the table is ACTIVE, then serves
-// until SIGINT/SIGTERM or until its standard input closes (so a test process that dies,
-// taking the pipe with it, never leaves a dynalite behind).
+// until SIGINT/SIGTERM, or, when its standard input is a pipe, until that pipe closes (so a
+// test process that dies, taking the pipe with it, never leaves a dynalite behind). From a
+// terminal or a script, with or without `&`, it just serves.
 
+const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 
@@ -120,9 +122,14 @@ async function main() {
   const stop = () => db.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  process.stdin.on('end', stop);
-  process.stdin.on('error', stop);
-  process.stdin.resume();
+  // Reading a terminal from the background stops the process (SIGTTIN), and a script's `&`
+  // hands it /dev/null, which ends at once: only a pipe says when the caller has gone.
+  const stdin = fs.fstatSync(0);
+  if (stdin.isFIFO() || stdin.isSocket()) {
+    process.stdin.on('end', stop);
+    process.stdin.on('error', stop);
+    process.stdin.resume();
+  }
 }
 
 if (require.main === module) {

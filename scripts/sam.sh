@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# `sam build` of template.yaml with the tools in .venv/ (SAM CLI, cargo-lambda, zig), then proof
-# that the artifact runs on both provided.al2 (glibc 2.26) and provided.al2023 (glibc 2.34):
-# .aws-sam/build/CounterFunction/bootstrap must be an x86-64 ELF whose highest GLIBC_ symbol
-# version is <= 2.26.
+# The SAM CLI with the project's own tools (.venv/: SAM CLI, cargo-lambda, zig), for `make build`
+# and `make deploy`:
+#   scripts/sam.sh build             sam build, then proof that the artifact runs on both
+#                                    provided.al2 (glibc 2.26) and provided.al2023 (glibc 2.34):
+#                                    .aws-sam/build/CounterFunction/bootstrap must be an x86-64
+#                                    ELF whose highest GLIBC_ symbol version is <= 2.26
+#   scripts/sam.sh deploy [ARGS]     sam deploy (needs AWS credentials and a region)
+# LAMBDA_RUNTIME=provided.al2023 passes --parameter-overrides LambdaRuntime=… to either; unset,
+# samconfig.toml's parameters apply.
 #
 # cargo-lambda compiles in the source tree: release profile, --target
 # x86_64-unknown-linux-gnu.2.26 (SAM adds it because the runtime is provided.al2), so the
@@ -14,7 +19,7 @@ cd "$(dirname "$0")/.."
 readonly MAX_GLIBC=2.26
 readonly ARTIFACT=.aws-sam/build/CounterFunction/bootstrap
 
-die() { echo "sam-build.sh: FAIL: $*" >&2; exit 1; }
+die() { echo "sam.sh: FAIL: $*" >&2; exit 1; }
 version_le() { [[ $(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -n 1) == "$2" ]]; }
 glibc_versions() { objdump -T "$1" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/^GLIBC_//' | sort -Vu; }
 
@@ -32,11 +37,20 @@ command -v objdump >/dev/null 2>&1 || die "objdump not found: install binutils (
 .venv/bin/python -m ziglang version >/dev/null 2>&1 \
   || die "zig not importable from .venv (ziglang): run scripts/setup-python.sh (make setup)"
 
-echo "sam-build.sh: $(sam --version); $(cargo-lambda lambda --version | awk '{print $1, $2}');" \
+overrides=()
+[[ -n ${LAMBDA_RUNTIME:-} ]] && overrides=(--parameter-overrides "LambdaRuntime=$LAMBDA_RUNTIME")
+
+case ${1:-} in
+  build) ;;
+  deploy) shift; exec sam deploy "${overrides[@]}" "$@" ;;
+  *) die "usage: scripts/sam.sh build | deploy [sam deploy options]" ;;
+esac
+
+echo "sam.sh: $(sam --version); $(cargo-lambda lambda --version | awk '{print $1, $2}');" \
   "zig $(python3 -m ziglang version); $(cargo --version)"
 
 start=$(date +%s)
-sam build
+sam build "${overrides[@]}"
 elapsed=$(( $(date +%s) - start ))
 
 [[ -f $ARTIFACT ]] || die "sam build finished but $ARTIFACT does not exist"
@@ -47,7 +61,7 @@ objdump -f "$ARTIFACT" | grep -q 'file format elf64-x86-64' \
 glibc=$(glibc_versions "$ARTIFACT" | tail -n 1)
 [[ -n $glibc ]] || die "$ARTIFACT imports no GLIBC_ symbol versions: not the glibc-linked binary expected"
 if ! version_le "$glibc" "$MAX_GLIBC"; then
-  echo "sam-build.sh: imported symbols newer than GLIBC_$MAX_GLIBC:" >&2
+  echo "sam.sh: imported symbols newer than GLIBC_$MAX_GLIBC:" >&2
   for v in $(glibc_versions "$ARTIFACT"); do
     version_le "$v" "$MAX_GLIBC" && continue
     objdump -T "$ARTIFACT" | grep -E "GLIBC_${v//./\\.}\)?[[:space:]]" \
@@ -59,4 +73,4 @@ if ! version_le "$glibc" "$MAX_GLIBC"; then
 fi
 
 size=$(stat -c %s "$ARTIFACT")
-echo "sam-build.sh: OK: $ARTIFACT: $size bytes, highest symbol GLIBC_$glibc (<= $MAX_GLIBC), sam build ${elapsed}s"
+echo "sam.sh: OK: $ARTIFACT: $size bytes, highest symbol GLIBC_$glibc (<= $MAX_GLIBC), sam build ${elapsed}s"
