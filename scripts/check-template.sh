@@ -3,7 +3,8 @@
 #   1. cfn-lint template.yaml            any finding fails (errors, warnings, informational)
 #   2. sam validate --lint               SAM's own validation plus its cfn-lint pass
 #   3. pytest tests/infra                the transformed template's properties (CORS, throttle,
-#                                        Retain, PITR, IAM scope, env, outputs), cfn-lint per
+#                                        Retain, PITR, deletion protection, IAM scope, env,
+#                                        outputs, access log, alarms, dashboard), cfn-lint per
 #                                        runtime (the W2531 decision), samconfig, buildspecs, SVG
 # No AWS account or credentials are used; the region is only needed to name ARNs.
 # `sam build` and its glibc check are scripts/sam.sh build (slow; kept out of here).

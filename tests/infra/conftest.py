@@ -28,19 +28,23 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     return yaml_parse(path.read_text(encoding="utf-8"))
 
 
-def transform(template: dict[str, Any]) -> dict[str, Any]:
+def transform(
+    template: dict[str, Any], parameter_values: dict[str, str] | None = None
+) -> dict[str, Any]:
     """SAM -> CloudFormation, the way CloudFormation does it at deploy time.
 
     CodeUri is swapped for an s3:// URI first, as `sam package` does: the translator does not
     accept a local path. The managed-policy map is only consulted for policies given by name;
-    the template has none, so an empty map keeps the translator offline.
+    the template has none, so an empty map keeps the translator offline. Conditions pass
+    through untouched whatever the parameter values: CloudFormation evaluates them at deploy
+    time (intrinsics.py does it for the tests).
     """
     packaged = copy.deepcopy(template)
     for resource in packaged["Resources"].values():
         if resource.get("Type") == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = "s3://example-bucket/cloudresumecounter.zip"
     return Translator(None, Parser()).translate(
-        packaged, parameter_values={}, get_managed_policy_map=lambda: {}
+        packaged, parameter_values=dict(parameter_values or {}), get_managed_policy_map=lambda: {}
     )
 
 

@@ -215,6 +215,11 @@ def test_table_has_point_in_time_recovery(cfn):
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
 
 
+def test_table_refuses_deletion_until_protection_is_turned_off(cfn):
+    props = cfn["Resources"][TABLE]["Properties"]
+    assert props.get("DeletionProtectionEnabled") is True, "a stray delete-table would drop the counts"
+
+
 def test_table_name_is_a_parameter(cfn):
     assert cfn["Resources"][TABLE]["Properties"]["TableName"] == {"Ref": "TableName"}
     assert cfn["Parameters"]["TableName"]["Default"] == "CloudResumeCounterHits"

@@ -1,0 +1,389 @@
+"""What an operator of the deployed stack relies on: the API's access log, the alarms and
+where they notify, and the dashboard. Each test names one promise, so removing or weakening
+that part of template.yaml fails exactly that test."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from conftest import ROOT, resources_of_type, transform
+from intrinsics import condition_holds, deployed_resources, parameter_values, resolve_sub, sub_variables
+from logs_insights import BUILTIN_FIELDS, flattened_fields, logs_insights_fields
+
+API = "CounterApi"
+ACCESS_LOG_GROUP = "CounterApiAccessLogGroup"
+
+
+def default_stage(cfn: dict[str, Any]) -> dict[str, Any]:
+    stages = [
+        r for r in resources_of_type(cfn, "AWS::ApiGatewayV2::Stage").values()
+        if r["Properties"]["ApiId"] == {"Ref": API}
+    ]
+    assert len(stages) == 1
+    (stage,) = stages
+    assert stage["Properties"]["StageName"] == "$default"
+    return stage["Properties"]
+
+
+# --- the API's access log -------------------------------------------------------------------
+
+# Field name in each access-log line -> the $context variable API Gateway fills it with.
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "routeKey": "$context.routeKey",
+    "status": "$context.status",
+    "responseLatency": "$context.responseLatency",
+    "integrationErrorMessage": "$context.integrationErrorMessage",
+}
+
+
+def access_log_format(cfn: dict[str, Any]) -> dict[str, Any]:
+    settings = default_stage(cfn).get("AccessLogSettings")
+    assert settings, "the $default stage writes no access log"
+    return json.loads(settings["Format"])
+
+
+def test_access_log_goes_to_its_own_log_group_with_the_retention_parameter(cfn):
+    settings = default_stage(cfn).get("AccessLogSettings")
+    assert settings, "the $default stage writes no access log"
+    assert settings["DestinationArn"] == {"Fn::GetAtt": [ACCESS_LOG_GROUP, "Arn"]}
+    group = cfn["Resources"][ACCESS_LOG_GROUP]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+    function_group = cfn["Resources"]["CounterFunction"]["Properties"]["LoggingConfig"]["LogGroup"]
+    assert function_group != {"Ref": ACCESS_LOG_GROUP}, "gateway and function lines would mix"
+
+
+def test_access_log_group_is_a_stack_output(cfn):
+    assert cfn["Outputs"]["AccessLogGroupName"]["Value"] == {"Ref": ACCESS_LOG_GROUP}
+
+
+def test_access_log_line_is_json_with_the_request_fields(cfn):
+    line = access_log_format(cfn)
+    for field, variable in ACCESS_LOG_FIELDS.items():
+        assert line.get(field) == variable, f"access log lacks {field} ({variable})"
+    # Quoted, so every line stays valid JSON and the throttle metric filter compares strings.
+    assert all(isinstance(value, str) for value in line.values())
+
+
+def test_access_log_leaves_out_the_client_ip(cfn):
+    # The decision is written next to AccessLogSettings in template.yaml: privacy over
+    # attribution; the throttle bounds abuse. Adding the IP means revisiting that comment.
+    settings = default_stage(cfn)["AccessLogSettings"]
+    assert "sourceIp" not in settings["Format"]
+    assert "X-Forwarded-For" not in settings["Format"]
+
+
+# --- alarms ---------------------------------------------------------------------------------
+
+ALARM_NAMESPACE = {"Fn::Sub": "cloudresumecounter/${AWS::StackName}"}
+
+# What each alarm watches and when it fires. Period in seconds; "3 of 5" is DatapointsToAlarm
+# of EvaluationPeriods.
+ALARMS = {
+    "FunctionErrorsAlarm": {
+        "Namespace": "AWS/Lambda",
+        "MetricName": "Errors",
+        "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": "CounterFunction"}}],
+        "Statistic": "Sum",
+        "Period": 300,
+        "EvaluationPeriods": 1,
+        "DatapointsToAlarm": None,
+        "Threshold": 1,
+    },
+    "Api5xxAlarm": {
+        "Namespace": "AWS/ApiGateway",
+        "MetricName": "5xx",
+        "Dimensions": [
+            {"Name": "ApiId", "Value": {"Ref": API}},
+            {"Name": "Stage", "Value": "$default"},
+        ],
+        "Statistic": "Sum",
+        "Period": 300,
+        "EvaluationPeriods": 1,
+        "DatapointsToAlarm": None,
+        "Threshold": 1,
+    },
+    "ThrottledRequestsAlarm": {
+        "Namespace": ALARM_NAMESPACE,
+        "MetricName": "ThrottledRequests",
+        "Dimensions": None,
+        "Statistic": "Sum",
+        "Period": 60,
+        "EvaluationPeriods": 5,
+        "DatapointsToAlarm": 3,
+        "Threshold": 1,
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALARMS))
+def test_alarm_watches_its_metric(cfn, name):
+    alarm = cfn["Resources"].get(name)
+    assert alarm, f"alarm {name} missing"
+    assert alarm["Type"] == "AWS::CloudWatch::Alarm"
+    props = alarm["Properties"]
+    for key, expected in ALARMS[name].items():
+        assert props.get(key) == expected, f"{name}.{key}: {props.get(key)!r} != {expected!r}"
+    assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    # No traffic is not an outage: a quiet night must not page anyone.
+    assert props["TreatMissingData"] == "notBreaching"
+
+
+def test_every_alarm_is_one_of_the_tested_ones(cfn):
+    assert set(resources_of_type(cfn, "AWS::CloudWatch::Alarm")) == set(ALARMS)
+
+
+def test_throttled_requests_are_counted_from_the_access_log(cfn):
+    (metric_filter,) = resources_of_type(cfn, "AWS::Logs::MetricFilter").values()
+    props = metric_filter["Properties"]
+    assert props["LogGroupName"] == {"Ref": ACCESS_LOG_GROUP}
+    # The access log writes status as a JSON string (see the access-log test), so the pattern
+    # compares with the string "429"; a number here would never match.
+    assert props["FilterPattern"].replace(" ", "") == '{$.status="429"}'
+    (transformation,) = props["MetricTransformations"]
+    assert transformation["MetricNamespace"] == ALARM_NAMESPACE
+    assert transformation["MetricName"] == ALARMS["ThrottledRequestsAlarm"]["MetricName"]
+    assert transformation["MetricValue"] == "1"
+    assert access_log_format(cfn)["status"] == "$context.status"
+
+
+# --- where the alarms notify ----------------------------------------------------------------
+
+EMAIL = "ops@example.com"
+
+
+def test_alarm_email_is_an_optional_parameter(cfn):
+    param = cfn["Parameters"]["AlarmEmail"]
+    assert param["Type"] == "String"
+    assert param["Default"] == ""
+
+
+def test_has_alarm_email_condition_is_true_exactly_when_an_address_is_given(cfn):
+    assert cfn["Conditions"]["HasAlarmEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]
+    }
+    assert condition_holds(cfn, "HasAlarmEmail", parameter_values(cfn, {"AlarmEmail": EMAIL}))
+    assert not condition_holds(cfn, "HasAlarmEmail", parameter_values(cfn, {}))
+
+
+@pytest.mark.parametrize("given", [{}, {"AlarmEmail": EMAIL}], ids=["no-email", "email"])
+def test_translator_leaves_the_condition_to_cloudformation(sam_template, given):
+    cfn = transform(sam_template, given)
+    assert cfn["Resources"]["AlarmTopic"]["Condition"] == "HasAlarmEmail"
+    assert cfn["Resources"]["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
+
+
+def test_with_an_email_every_alarm_notifies_a_subscribed_topic(cfn):
+    deployed = deployed_resources(cfn, {"AlarmEmail": EMAIL})
+    topics = {n for n, r in deployed.items() if r["Type"] == "AWS::SNS::Topic"}
+    assert topics == {"AlarmTopic"}
+    (subscription,) = [r for r in deployed.values() if r["Type"] == "AWS::SNS::Subscription"]
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlarmEmail"},
+    }
+    for name in ALARMS:
+        props = deployed[name]["Properties"]
+        assert props.get("AlarmActions") == [{"Ref": "AlarmTopic"}], f"{name} tells no one it fired"
+        assert props.get("OKActions") == [{"Ref": "AlarmTopic"}], f"{name} tells no one it recovered"
+
+
+def test_without_an_email_the_alarms_exist_with_no_actions_and_no_topic(cfn):
+    deployed = deployed_resources(cfn, {})
+    kinds = {r["Type"] for r in deployed.values()}
+    assert "AWS::SNS::Topic" not in kinds and "AWS::SNS::Subscription" not in kinds
+    for name in ALARMS:
+        props = deployed[name]["Properties"]
+        assert "AlarmActions" not in props and "OKActions" not in props, name
+
+
+# --- the dashboard --------------------------------------------------------------------------
+
+DASHBOARD = "CounterDashboard"
+FUNCTION_LOG_GROUP = "CounterFunctionLogGroup"
+
+# Stand-ins for what CloudFormation substitutes at deploy time.
+FAKE = {
+    "AWS::Region": "eu-west-3",
+    "AWS::StackName": "fake-stack",
+    API: "fakeapi123",
+    "CounterFunction": "fake-stack-CounterFunction-ABC",
+    FUNCTION_LOG_GROUP: "/aws/lambda/fake-stack-counter",
+    "FunctionErrorsAlarm.Arn": "arn:aws:cloudwatch:eu-west-3:123456789012:alarm:fake-function-errors",
+    "Api5xxAlarm.Arn": "arn:aws:cloudwatch:eu-west-3:123456789012:alarm:fake-api-5xx",
+    "ThrottledRequestsAlarm.Arn": "arn:aws:cloudwatch:eu-west-3:123456789012:alarm:fake-throttled",
+}
+
+
+def dashboard(cfn: dict[str, Any]) -> dict[str, Any]:
+    resource = cfn["Resources"].get(DASHBOARD)
+    assert resource, "no dashboard"
+    assert resource["Type"] == "AWS::CloudWatch::Dashboard"
+    return resource["Properties"]
+
+
+def dashboard_body(cfn: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(resolve_sub(dashboard(cfn)["DashboardBody"], FAKE))
+
+
+def widgets(cfn: dict[str, Any], type_: str) -> list[dict[str, Any]]:
+    return [w["properties"] for w in dashboard_body(cfn)["widgets"] if w["type"] == type_]
+
+
+def metric_lines(cfn: dict[str, Any]) -> list[tuple[str, str, dict[str, str], dict[str, Any]]]:
+    """(namespace, metric, dimensions, options) for every line of every metric widget, with the
+    widget's own stat filled in where the line names none."""
+    lines = []
+    for widget in widgets(cfn, "metric"):
+        for line in widget["metrics"]:
+            options = line[-1] if isinstance(line[-1], dict) else {}
+            names = line[:-1] if options else line
+            namespace, metric, *pairs = names
+            dims = dict(zip(pairs[::2], pairs[1::2]))
+            lines.append((namespace, metric, dims, {"stat": widget.get("stat"), **options}))
+    return lines
+
+
+def log_queries(cfn: dict[str, Any]) -> dict[str, str]:
+    """Logs Insights query of each log widget, by title. The function-line check that takes its
+    allowed fields from the built binary's output reads them from here."""
+    return {w["title"]: w["query"] for w in widgets(cfn, "log")}
+
+
+def test_dashboard_is_named_after_the_stack(cfn):
+    assert dashboard(cfn)["DashboardName"] == {"Fn::Sub": "${AWS::StackName}"}
+
+
+def test_dashboard_body_is_json_built_from_this_stacks_resources_only(cfn):
+    body = dashboard(cfn)["DashboardBody"]
+    assert sub_variables(body) <= set(FAKE), f"unknown placeholders {sub_variables(body) - set(FAKE)}"
+    for name in sub_variables(body) - {"AWS::Region", "AWS::StackName"}:
+        assert name.split(".")[0] in cfn["Resources"], f"dashboard names {name}, not in this stack"
+    assert isinstance(dashboard_body(cfn)["widgets"], list)
+
+
+API_DIMS = {"ApiId": FAKE[API], "Stage": "$default"}
+FUNCTION_DIMS = {"FunctionName": FAKE["CounterFunction"]}
+
+# (namespace, metric, dimensions, stat) the dashboard must chart.
+EXPECTED_METRICS = [
+    ("AWS/ApiGateway", "Count", API_DIMS, "Sum"),
+    ("AWS/ApiGateway", "4xx", API_DIMS, "Sum"),
+    ("AWS/ApiGateway", "5xx", API_DIMS, "Sum"),
+    ("AWS/ApiGateway", "Latency", API_DIMS, "p50"),
+    ("AWS/ApiGateway", "Latency", API_DIMS, "p99"),
+    ("AWS/Lambda", "Invocations", FUNCTION_DIMS, "Sum"),
+    ("AWS/Lambda", "Errors", FUNCTION_DIMS, "Sum"),
+    ("AWS/Lambda", "Throttles", FUNCTION_DIMS, "Sum"),
+    ("AWS/Lambda", "Duration", FUNCTION_DIMS, "p50"),
+    ("AWS/Lambda", "Duration", FUNCTION_DIMS, "p99"),
+    ("cloudresumecounter/" + FAKE["AWS::StackName"], "ThrottledRequests", {}, "Sum"),
+]
+
+
+@pytest.mark.parametrize(
+    "namespace, metric, dims, stat", EXPECTED_METRICS, ids=[f"{m[1]}-{m[3]}" for m in EXPECTED_METRICS]
+)
+def test_dashboard_charts_metric(cfn, namespace, metric, dims, stat):
+    charted = [(n, m, d, o["stat"]) for n, m, d, o in metric_lines(cfn)]
+    assert (namespace, metric, dims, stat) in charted, f"no {stat} of {namespace} {metric} {dims}"
+
+
+def test_every_metric_widget_shows_this_region(cfn):
+    for widget in widgets(cfn, "metric") + widgets(cfn, "log"):
+        assert widget["region"] == FAKE["AWS::Region"], widget.get("title")
+
+
+def test_dashboard_shows_every_alarm(cfn):
+    (alarm_widget,) = widgets(cfn, "alarm")
+    assert sorted(alarm_widget["alarms"]) == sorted(FAKE[f"{name}.Arn"] for name in ALARMS)
+
+
+def test_every_log_query_reads_the_functions_log_group(cfn):
+    queries = log_queries(cfn)
+    assert len(queries) == 3, sorted(queries)
+    for title, query in queries.items():
+        assert query.startswith(f"SOURCE '{FAKE[FUNCTION_LOG_GROUP]}' |"), title
+        logs_insights_fields(query)  # readable
+
+
+def test_dashboard_url_output_opens_this_dashboard(cfn):
+    url = cfn["Outputs"]["DashboardUrl"]["Value"]
+    assert url == {
+        "Fn::Sub": "https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home"
+        "?region=${AWS::Region}#dashboards:name=${CounterDashboard}"
+    }
+
+
+# --- what the dashboard's Logs Insights queries may read -------------------------------------
+
+# Lambda's platform.report record in the JSON log format, as the brief and AWS's Telemetry API
+# schema reference describe it (initDurationMs only after a cold start).
+PLATFORM_REPORT = {
+    "time": "2026-01-01T00:00:00.000Z",
+    "type": "platform.report",
+    "record": {
+        "requestId": "6d68ca91-49c9-448d-89b8-7ca3e6dc66aa",
+        "metrics": {
+            "durationMs": 1.5,
+            "billedDurationMs": 2,
+            "memorySizeMB": 128,
+            "maxMemoryUsedMB": 20,
+            "initDurationMs": 30.1,
+        },
+        "status": "success",
+    },
+}
+
+# The fields the hits-per-day and top-pages queries may read from the function's own lines:
+# the contract names these two. (The check against the built binary's real lines replaces
+# this set with theirs.)
+FUNCTION_LINE_FIELDS = {"message", "path"}
+COUNTED_HIT_MESSAGE = "hit counted"
+
+
+def platform_queries(cfn: dict[str, Any]) -> dict[str, str]:
+    return {t: q for t, q in log_queries(cfn).items() if '"platform.report"' in q}
+
+
+def function_line_queries(cfn: dict[str, Any]) -> dict[str, str]:
+    return {t: q for t, q in log_queries(cfn).items() if '"platform.report"' not in q}
+
+
+def test_platform_queries_read_only_fields_of_the_platform_report_record(cfn):
+    queries = platform_queries(cfn)
+    assert queries, "no cold-start widget"
+    allowed = flattened_fields(PLATFORM_REPORT) | BUILTIN_FIELDS
+    for title, query in queries.items():
+        fields = logs_insights_fields(query)
+        assert fields <= allowed, f"{title}: not in platform.report: {sorted(fields - allowed)}"
+        assert 'type = "platform.report"' in query, f"{title} reads other records too"
+
+
+def test_cold_starts_are_counted_from_init_duration(cfn):
+    read = set().union(*(logs_insights_fields(q) for q in platform_queries(cfn).values()))
+    assert "record.metrics.initDurationMs" in read
+
+
+def test_hit_queries_read_only_message_and_path_of_counted_hits(cfn):
+    queries = function_line_queries(cfn)
+    assert len(queries) == 2, sorted(queries)
+    views = {w["title"]: w["view"] for w in widgets(cfn, "log")}
+    assert sorted(views[t] for t in queries) == ["table", "timeSeries"], "a chart and a table"
+    for title, query in queries.items():
+        fields = logs_insights_fields(query) - BUILTIN_FIELDS
+        assert fields <= FUNCTION_LINE_FIELDS, f"{title} reads {sorted(fields - FUNCTION_LINE_FIELDS)}"
+        assert f'filter message = "{COUNTED_HIT_MESSAGE}"' in query, title
+        assert "path" in fields, title
+
+
+def test_counted_hit_message_is_the_one_the_function_logs():
+    sources = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "src").glob("*.rs"))
+    assert f'"{COUNTED_HIT_MESSAGE}"' in sources, "the dashboard filters on a message nobody logs"
