@@ -35,7 +35,8 @@ test-rust: node_modules/.installed
 sam-build: .venv/.installed
 	scripts/sam-build.sh
 
-test-infra: .venv/.installed
+# tests/ops runs the README's operator recipes against dynalite, hence node_modules.
+test-infra: node_modules/.installed .venv/.installed
 	scripts/check-template.sh
 
 # The shipped bootstrap under a Runtime API emulator, `make dev`, and the browser client.
