@@ -3,11 +3,14 @@
 //!
 //! Ours, not lambda_http's: its conversion `expect`s on input a client controls (a raw query
 //! with a space, a `{` or a non-ASCII byte) and, with `panic = "abort"`, that kills the sandbox.
+//! The runtime hands us the event's JSON as it came, so an event of any other shape is ours to
+//! refuse too, with our own error and log line, rather than the runtime's.
 
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use aws_lambda_events::encodings::Body;
 use lambda_runtime::Diagnostic;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::request::Request;
 use crate::response::Response;
@@ -17,7 +20,7 @@ use crate::response::Response;
 /// never built: less work per invocation, and nothing in it can fail the parse.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct HttpApiEvent {
+struct HttpApiEvent {
     version: Option<String>,
     raw_query_string: Option<String>,
     request_context: Option<RequestContext>,
@@ -40,6 +43,11 @@ struct HttpDescription {
 #[derive(Debug)]
 pub struct NotAnHttpApiEvent;
 
+impl NotAnHttpApiEvent {
+    /// The `errorType` Lambda records, and the log line's `error_type`.
+    pub const ERROR_TYPE: &'static str = "NotAnHttpApiEvent";
+}
+
 impl std::fmt::Display for NotAnHttpApiEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("not an API Gateway HTTP API (payload version 2.0) event")
@@ -52,14 +60,15 @@ impl std::error::Error for NotAnHttpApiEvent {}
 impl From<NotAnHttpApiEvent> for Diagnostic {
     fn from(err: NotAnHttpApiEvent) -> Self {
         Diagnostic {
-            error_type: "NotAnHttpApiEvent".to_owned(),
+            error_type: NotAnHttpApiEvent::ERROR_TYPE.to_owned(),
             error_message: err.to_string(),
         }
     }
 }
 
-/// The request the counter sees for `event`, invoked as `request_id`.
-pub fn into_request(event: HttpApiEvent, request_id: String) -> Result<Request, NotAnHttpApiEvent> {
+/// The request the counter sees for the event `json`, invoked as `request_id`.
+pub fn into_request(json: &RawValue, request_id: String) -> Result<Request, NotAnHttpApiEvent> {
+    let event: HttpApiEvent = serde_json::from_str(json.get()).map_err(|_| NotAnHttpApiEvent)?;
     if event.version.as_deref() != Some("2.0") {
         return Err(NotAnHttpApiEvent);
     }
@@ -91,7 +100,8 @@ mod tests {
     use super::*;
 
     fn parse(json: &str) -> Result<Request, NotAnHttpApiEvent> {
-        into_request(serde_json::from_str(json).unwrap(), "id".to_owned())
+        let json = RawValue::from_string(json.to_owned()).unwrap();
+        into_request(&json, "id".to_owned())
     }
 
     #[test]
@@ -129,6 +139,11 @@ mod tests {
             r#"{"version":"1.0","httpMethod":"GET","requestContext":{}}"#,
             r#"{"version":"2.0"}"#,
             r#"{"version":"2.0","requestContext":{"http":{}}}"#,
+            r#"{"version":2,"requestContext":{"http":{"method":"GET"}}}"#,
+            r#"{"version":"2.0","rawQueryString":["path=/"],"requestContext":{"http":{"method":"GET"}}}"#,
+            "[]",
+            "\"2.0\"",
+            "null",
         ] {
             assert!(parse(json).is_err(), "{json}");
         }

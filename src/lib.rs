@@ -18,7 +18,12 @@ pub mod telemetry;
 
 use std::time::Instant;
 
+use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
+use lambda_runtime::LambdaEvent;
+use serde_json::value::RawValue;
+
 use crate::config::Config;
+use crate::gateway::NotAnHttpApiEvent;
 use crate::request::{Action, Policy, Request};
 use crate::response::Response;
 use crate::store::CounterStore;
@@ -43,6 +48,26 @@ impl Counter {
             count_crawlers: config.count_crawlers,
         };
         Self::new(CounterStore::new(client, &config.table), policy)
+    }
+
+    /// One invocation, as the runtime hands it over: the proxy result for an HTTP API event,
+    /// or an invocation error of our own naming for any other event. Logs exactly one line.
+    pub async fn invoke(
+        &self,
+        event: LambdaEvent<Box<RawValue>>,
+    ) -> Result<ApiGatewayV2httpResponse, NotAnHttpApiEvent> {
+        let request_id = event.context.request_id;
+        match gateway::into_request(&event.payload, request_id.clone()) {
+            Ok(request) => Ok(gateway::into_proxy_result(self.handle(request).await)),
+            Err(err) => {
+                tracing::error!(
+                    request_id,
+                    error_type = NotAnHttpApiEvent::ERROR_TYPE,
+                    "event refused"
+                );
+                Err(err)
+            }
+        }
     }
 
     /// Answers one request, always with a response: rejections are 4xx, DynamoDB failures 5xx.

@@ -4,9 +4,9 @@
 use std::process::ExitCode;
 
 use cloudresumecounter::config::Config;
-use cloudresumecounter::gateway::{self, HttpApiEvent};
 use cloudresumecounter::{telemetry, Counter};
 use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::value::RawValue;
 
 // One event at a time per sandbox: a single-threaded runtime starts faster and uses less
 // memory than a thread pool that would sit idle.
@@ -22,12 +22,7 @@ async fn main() -> ExitCode {
     };
     // The counter lives as long as the sandbox.
     let counter: &'static Counter = Box::leak(Box::new(Counter::from_config(&config).await));
-    let handler = service_fn(move |event: LambdaEvent<HttpApiEvent>| async move {
-        let request = gateway::into_request(event.payload, event.context.request_id)?;
-        Ok::<_, gateway::NotAnHttpApiEvent>(gateway::into_proxy_result(
-            counter.handle(request).await,
-        ))
-    });
+    let handler = service_fn(move |event: LambdaEvent<Box<RawValue>>| counter.invoke(event));
     // The event loop runs as a spawned task, not as `block_on`'s own future: tokio wakes a
     // task from its connections through the run queue, but `block_on`'s future through the
     // driver, an extra epoll_wait for every response.

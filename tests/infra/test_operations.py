@@ -342,9 +342,8 @@ PLATFORM_REPORT = {
     },
 }
 
-# The fields the hits-per-day and top-pages queries may read from the function's own lines:
-# the contract names these two. (The check against the built binary's real lines replaces
-# this set with theirs.)
+# The fields the hits-per-day and top-pages queries may read from the function's own lines.
+# tests/e2e/dashboard.test.js also holds every such query against the built binary's real lines.
 FUNCTION_LINE_FIELDS = {"message", "path"}
 COUNTED_HIT_MESSAGE = "hit counted"
 

@@ -1,0 +1,82 @@
+'use strict';
+// What the built bootstrap writes to its log: nothing secret at any level, and an invocation
+// error that an operator can trace back to its request.
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startDynalite } = require('../../tools/local/dynalite');
+const { startRuntimeApi } = require('../../tools/local/runtime-api');
+const { TABLE, bootstrapPath, readEvent, waitFor } = require('./helpers');
+
+const SECRETS = {
+  cookie: 'session=cookie-secret-4f1d',
+  bearer: 'Bearer token-secret-9a2c',
+  awsKey: 'aws-secret-key-7e3b',
+  awsToken: 'aws-session-token-5c8d',
+};
+
+let db;
+
+before(async () => {
+  db = await startDynalite({ table: TABLE });
+});
+
+after(async () => {
+  await db?.close();
+});
+
+async function runtimeAt(level, t) {
+  const rt = await startRuntimeApi({
+    bootstrap: bootstrapPath(),
+    logLines: 100_000,
+    env: {
+      DYNAMODB_TABLE: TABLE,
+      DYNAMODB_ENDPOINT: db.endpoint,
+      AWS_LAMBDA_LOG_LEVEL: level,
+      AWS_SECRET_ACCESS_KEY: SECRETS.awsKey,
+      AWS_SESSION_TOKEN: SECRETS.awsToken,
+    },
+  });
+  t.after(() => rt.close());
+  await rt.ready();
+  return rt;
+}
+
+// An event as a browser with a session would send it, cookies and Authorization included.
+function eventWithSecrets(event = readEvent('get-counter.json')) {
+  event.headers = { ...event.headers, cookie: SECRETS.cookie, authorization: SECRETS.bearer };
+  event.cookies = [SECRETS.cookie];
+  return event;
+}
+
+test('at TRACE, no cookie, bearer token or AWS credential reaches the output', async (t) => {
+  const rt = await runtimeAt('TRACE', t);
+  const counted = await rt.invoke(eventWithSecrets());
+  assert.equal(counted.payload?.statusCode, 200, JSON.stringify(counted));
+  const refused = await rt.invoke(eventWithSecrets({ hello: 'world', headers: {} }));
+  assert.equal(refused.error?.errorType, 'NotAnHttpApiEvent');
+
+  const lines = rt.logs.map((l) => l.line);
+  // TRACE did turn more on: other crates' DEBUG lines are there, so the secrets had their chance.
+  const debug = lines.filter((line) => line.includes('"level":"DEBUG"'));
+  assert.ok(debug.length > 0, `expected DEBUG lines at TRACE, got:\n${lines.join('\n')}`);
+  const output = lines.join('\n');
+  for (const [name, secret] of Object.entries(SECRETS)) {
+    assert.ok(!output.includes(secret), `the ${name} reached the log`);
+  }
+});
+
+test('an invocation error logs one ERROR line with the request id and our error type', async (t) => {
+  const rt = await runtimeAt('INFO', t);
+  const result = await rt.invoke({ hello: 'world' });
+  assert.equal(result.error?.errorType, 'NotAnHttpApiEvent');
+  const stdout = () => rt.logs.filter((l) => l.stream === 'stdout').map((l) => JSON.parse(l.line));
+  await waitFor('an ERROR line', () => stdout().some((line) => line.level === 'ERROR'));
+  // The next request's line proves the pipe has delivered everything before it.
+  await rt.invoke(readEvent('get-counter.json'));
+  await waitFor('the next line', () => stdout().some((line) => line.status === 200));
+  const errors = stdout().filter((line) => line.level === 'ERROR');
+  assert.equal(errors.length, 1, `one ERROR line: ${JSON.stringify(stdout())}`);
+  assert.equal(errors[0].request_id, result.requestId);
+  assert.equal(errors[0].error_type, 'NotAnHttpApiEvent');
+});
