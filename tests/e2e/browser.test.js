@@ -1,9 +1,12 @@
 'use strict';
 // The real caller: examples/index.html served from one loopback origin, its counter.js
 // fetching the API (front + emulator + bootstrap + dynalite) on another, in Debian's headless
-// Chromium driven by playwright-core. A negative control, with the front's CORS turned off,
-// shows that the same assertion fails when the CORS header is missing. Each test has its own
-// browser context and counts its own page path, so the tests do not depend on one another.
+// Chromium driven by playwright-core. The page counts a visitor once a day: a reload only
+// reads, the next day (Playwright's clock) counts again. A page that fetches on every load
+// still counts every load, and so does counter.js where storage is blocked. A negative
+// control, with the front's CORS turned off, shows that the same assertion fails when the
+// CORS header is missing. Each test has its own browser context (storage, clock) and counts
+// its own page path, so the tests do not depend on one another.
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -94,6 +97,11 @@ async function shownCount(page) {
   return Number(text);
 }
 
+// The values counter.js keeps in this origin's localStorage (whatever it names its keys).
+function storedValues(page) {
+  return page.evaluate(() => Object.keys(localStorage).map((key) => localStorage.getItem(key)));
+}
+
 const stack = [];
 let browser;
 let db;
@@ -152,22 +160,137 @@ after(async () => {
   for (const close of stack.reverse()) await close();
 });
 
-test('the page shows the count from another origin, and it goes up on reload', async (t) => {
+test('the page counts a visitor once a day: a reload only reads, the next day counts again', async (t) => {
   const site = await startSite(`${front.url}/counter`);
   t.after(site.close);
   assert.notEqual(new URL(site.url).origin, new URL(front.url).origin, 'page and API are cross-origin');
-  const page = await openPage(t);
+  // Tokyo keeps no summer time. 23:50 and 00:05 there are 14:50 and 15:05 UTC on one UTC
+  // date: only the visitor's local calendar tells the two days apart.
+  const page = await openPage(t, { timezoneId: 'Asia/Tokyo' });
 
+  await page.clock.setFixedTime('2026-05-14T23:50:00+09:00');
   await page.goto(`${site.url}/index.html`);
   const first = await shownCount(page);
   assert.equal(first, 1);
+  assert.deepEqual(await storedValues(page), ['2026-05-14'], 'the local date of the counted hit is kept');
+
+  await page.clock.setFixedTime('2026-05-14T23:55:00+09:00');
   await page.reload();
-  assert.equal(await shownCount(page), first + 1);
+  assert.equal(await shownCount(page), first, 'a reload the same day shows the count');
+  assert.equal(await tableHits('/'), first, 'a reload the same day adds nothing to the table');
+
+  await page.clock.setFixedTime('2026-05-15T00:05:00+09:00');
+  await page.reload();
+  assert.equal(await shownCount(page), first + 1, 'the next day counts again');
   assert.equal(await tableHits('/'), first + 1);
+  assert.deepEqual(await storedValues(page), ['2026-05-15']);
 
   // Every request carried the page's Origin; /index.html is counted as /.
-  assert.deepEqual(sentFrom(site).urls, ['/counter?path=%2F', '/counter?path=%2F']);
+  assert.deepEqual(sentFrom(site), {
+    urls: ['/counter?path=%2F', '/counter?path=%2F&increment=false', '/counter?path=%2F'],
+    answers: [
+      { count: 1, counted: true },
+      { count: 1, counted: false },
+      { count: 2, counted: true },
+    ],
+  });
 });
+
+test("headless Chromium's own User-Agent is answered as a crawler: shown, not counted, not remembered", async (t) => {
+  const site = await startSite(`${front.url}/counter`);
+  t.after(site.close);
+  const page = await openPage(t, { userAgent: null });
+  assert.match(await page.evaluate(() => navigator.userAgent), /HeadlessChrome/);
+
+  await page.goto(`${site.url}/crawled/index.html`);
+  assert.equal(await shownCount(page), 0);
+  assert.deepEqual(await storedValues(page), [], 'a read that did not count is not remembered');
+  assert.equal(await tableHits('/crawled/'), undefined, 'a read creates no item');
+  assert.deepEqual(sentFrom(site), {
+    urls: ['/counter?path=%2Fcrawled%2F'],
+    answers: [{ count: 0, counted: false }],
+  });
+});
+
+test('a page that fetches on every load and reads only json.count still counts every load', async (t) => {
+  // Written as front ends were before once-a-day counting: no increment, no "counted".
+  const plain = `<!doctype html>
+<meta charset="utf-8">
+<title>plain counter</title>
+<p>Views: <span id="visits" data-state="loading">…</span></p>
+<script>
+  var el = document.getElementById('visits');
+  fetch('${front.url}/counter?path=%2Fplain')
+    .then(function (res) { return res.json(); })
+    .then(function (json) { el.textContent = json.count; el.dataset.state = 'ok'; })
+    .catch(function () { el.textContent = '–'; el.dataset.state = 'error'; });
+</script>
+`;
+  const site = await startSite(`${front.url}/counter`, { '/plain.html': plain });
+  t.after(site.close);
+  const page = await openPage(t);
+
+  await page.goto(`${site.url}/plain.html`);
+  assert.equal(await shownCount(page), 1);
+  await page.reload();
+  assert.equal(await shownCount(page), 2);
+  assert.equal(await tableHits('/plain'), 2);
+  assert.deepEqual(sentFrom(site).urls, ['/counter?path=%2Fplain', '/counter?path=%2Fplain']);
+});
+
+// Where a browser refuses storage: reading window.localStorage throws (cookies blocked), or
+// setItem does (Safari's old private mode).
+const BLOCKED_STORAGE = {
+  'localStorage throws': {
+    script: () =>
+      Object.defineProperty(window, 'localStorage', {
+        configurable: true,
+        get() {
+          throw new DOMException('The operation is insecure.', 'SecurityError');
+        },
+      }),
+    premise: () => {
+      try {
+        return typeof window.localStorage === 'undefined';
+      } catch {
+        return true;
+      }
+    },
+  },
+  'setItem throws': {
+    script: () => {
+      Storage.prototype.setItem = function () {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      };
+    },
+    premise: () => {
+      try {
+        localStorage.setItem('probe', '1');
+        return false;
+      } catch {
+        return true;
+      }
+    },
+  },
+};
+
+for (const [name, blocked] of Object.entries(BLOCKED_STORAGE)) {
+  test(`where storage is blocked (${name}), every load counts`, async (t) => {
+    const site = await startSite(`${front.url}/counter`);
+    t.after(site.close);
+    const page = await openPage(t, { initScript: blocked.script });
+    const counterPath = `/blocked-${name.split(' ')[0]}/`;
+
+    await page.goto(`${site.url}${counterPath}index.html`);
+    assert.ok(await page.evaluate(blocked.premise), 'the page really has no usable storage');
+    assert.equal(await shownCount(page), 1);
+    await page.reload();
+    assert.equal(await shownCount(page), 2);
+    assert.equal(await tableHits(counterPath), 2);
+    const counted = `/counter?path=${encodeURIComponent(counterPath)}`;
+    assert.deepEqual(sentFrom(site).urls, [counted, counted]);
+  });
+}
 
 test('negative control: without the CORS header the same assertion fails', async (t) => {
   const site = await startSite(`${frontWithoutCors.url}/counter`);
@@ -183,6 +306,7 @@ test('negative control: without the CORS header the same assertion fails', async
   const hits = frontLog.filter((r) => !r.cors && r.method === 'GET');
   assert.equal(hits.length, 1);
   assert.equal(hits[0].status, 200);
-  assert.deepEqual(JSON.parse(hits[0].body), { count: 1 });
+  assert.deepEqual(JSON.parse(hits[0].body), { count: 1, counted: true });
   assert.ok(messages.some((text) => /CORS|Access-Control-Allow-Origin/i.test(text)), messages.join('\n'));
+  assert.deepEqual(await storedValues(page), [], 'an answer the page never saw is not remembered');
 });
