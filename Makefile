@@ -34,7 +34,8 @@ CARGO_TEST ?= cargo test --locked
 test-rust: node_modules/.installed
 	$(CARGO_TEST)
 
-# cfn-lint, sam validate and the template's property tests.
+# cfn-lint, sam validate and the template's property tests; tests/ops runs the README's
+# operator recipes against dynalite, hence node_modules.
 test-infra: .venv/.installed node_modules/.installed
 	scripts/check-template.sh
 

@@ -4,8 +4,10 @@
 // load, so they show what a change does even when bench.js's timings are swamped by noise.
 // Needs valgrind (callgrind_control included). Not part of `make bench`; run it by hand:
 //
-//   node bench/instructions.js [--rust PATH] [--n 200]
+//   node bench/instructions.js [--rust PATH] [--n 200] [--event get-counter.json]
 //
+// --event names the file in events/ every invocation sends: get-counter.json (a browser's hit,
+// the default), crawler-get.json (a crawler, answered with a read), view-count.json, ...
 // Prints user-space instructions (valgrind's Ir: the bootstrap and the libraries it calls, not
 // the kernel) for init (exec -> first GET /next), the first invocation, and per warm invocation.
 // Note that valgrind's CPU lacks SHA extensions, so the SDK's SigV4 hashing runs a software
@@ -22,11 +24,12 @@ const ROOT = path.resolve(__dirname, '..');
 const MAX_N = 10_000;
 
 function parseArgs(argv) {
-  const args = { rust: path.join(ROOT, '.aws-sam/build/CounterFunction/bootstrap'), n: 200 };
+  const args = { rust: path.join(ROOT, '.aws-sam/build/CounterFunction/bootstrap'), n: 200, event: 'get-counter.json' };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--rust' && argv[i + 1]) args.rust = path.resolve(argv[++i]);
     else if (argv[i] === '--n' && argv[i + 1]) args.n = Number(argv[++i]);
-    else throw new Error(`usage: instructions.js [--rust PATH] [--n N] (got ${argv[i]})`);
+    else if (argv[i] === '--event' && argv[i + 1]) args.event = argv[++i];
+    else throw new Error(`usage: instructions.js [--rust PATH] [--n N] [--event FILE] (got ${argv[i]})`);
   }
   if (!Number.isInteger(args.n) || args.n < 1 || args.n > MAX_N) throw new Error(`--n must be 1..${MAX_N}`);
   return args;
@@ -62,7 +65,7 @@ async function main() {
     `#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=${out} ${JSON.stringify(args.rust)}\n`,
     { mode: 0o755 },
   );
-  const event = JSON.parse(fs.readFileSync(path.join(ROOT, 'events/get-counter.json'), 'utf8'));
+  const event = JSON.parse(fs.readFileSync(path.join(ROOT, 'events', args.event), 'utf8'));
   const db = await startDynalite({ table: 'BenchHits' });
   let rt = null;
   try {
@@ -88,6 +91,7 @@ async function main() {
     const warm = dump(pid, out, 3);
     const result = {
       bootstrap: path.relative(ROOT, args.rust),
+      event: args.event,
       n: args.n,
       initInstructions: init,
       firstInvocationInstructions: first,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates the project-local virtualenv .venv/ and installs the pinned infrastructure tools into
 # it: aws-sam-cli, aws-sam-translator, cfn-lint, cargo-lambda, ziglang (cargo-lambda's linker,
-# which targets glibc 2.26) and pytest. Nothing is installed outside .venv/.
+# which targets glibc 2.26), pytest and the AWS CLI v1 (awscli: the README's operator recipes).
+# Nothing is installed outside .venv/.
 # Run by `make setup` / `make test-infra` / `make build` (through .venv/.installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
   || die "pip install -r requirements-dev.txt failed (PyPI must be reachable)"
 
 # Fail now, not halfway through a build, if an entry point is missing.
-for tool in sam cfn-lint cargo-lambda pytest; do
+for tool in sam cfn-lint cargo-lambda pytest aws; do
   [[ -x .venv/bin/$tool ]] || die ".venv/bin/$tool missing after install: check requirements-dev.txt"
 done
 .venv/bin/python -m ziglang version >/dev/null \
@@ -36,4 +37,5 @@ echo "setup-python.sh: .venv ready:" \
   "$(.venv/bin/sam --version)," \
   "cfn-lint $(.venv/bin/cfn-lint --version | awk '{print $2}')," \
   "$(.venv/bin/cargo-lambda lambda --version | awk '{print $1, $2}')," \
-  "zig $(.venv/bin/python -m ziglang version)"
+  "zig $(.venv/bin/python -m ziglang version)," \
+  "$(.venv/bin/aws --version 2>&1 | awk '{print $1}')"

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::allow_list::{AllowList, AllowListError};
+
 /// Everything the function reads from its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -9,14 +11,18 @@ pub struct Config {
     pub table: String,
     /// A DynamoDB endpoint other than AWS's own (dynalite, DynamoDB Local).
     pub endpoint: Option<String>,
-    /// When set, only paths that start with one of these prefixes are counted.
-    pub allowed_prefixes: Option<Vec<String>>,
+    /// When set, only these paths are counted or read.
+    pub allowed_paths: Option<AllowList>,
+    /// Whether self-declared crawlers count like visitors (off unless asked for).
+    pub count_crawlers: bool,
 }
 
 /// Why the function refuses to start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigError {
     MissingTable,
+    AllowList(AllowListError),
+    CountCrawlers(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -25,6 +31,12 @@ impl fmt::Display for ConfigError {
             ConfigError::MissingTable => f.write_str(
                 "DYNAMODB_TABLE is not set: set it to the name of the counter table \
                  (the SAM template does this for you)",
+            ),
+            ConfigError::AllowList(err) => write!(f, "{}: {err}", Config::ALLOWED_PATHS_VAR),
+            ConfigError::CountCrawlers(value) => write!(
+                f,
+                "{} is {value:?}: set it to true or false",
+                Config::COUNT_CRAWLERS_VAR
             ),
         }
     }
@@ -35,7 +47,8 @@ impl std::error::Error for ConfigError {}
 impl Config {
     pub const TABLE_VAR: &'static str = "DYNAMODB_TABLE";
     pub const ENDPOINT_VAR: &'static str = "DYNAMODB_ENDPOINT";
-    pub const ALLOWED_PREFIXES_VAR: &'static str = "COUNTER_ALLOWED_PATH_PREFIXES";
+    pub const ALLOWED_PATHS_VAR: &'static str = "COUNTER_ALLOWED_PATHS";
+    pub const COUNT_CRAWLERS_VAR: &'static str = "COUNTER_COUNT_CRAWLERS";
 
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -43,31 +56,36 @@ impl Config {
     }
 
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
-    /// Blank values count as unset: the SAM template passes `DYNAMODB_ENDPOINT: ""`.
+    /// An empty value counts as unset: the SAM template passes `""` for every optional setting.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let non_blank = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let set = |name: &str| lookup(name).filter(|value| !value.is_empty());
 
-        let table = non_blank(Self::TABLE_VAR)
+        let table = set(Self::TABLE_VAR)
             .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
             .ok_or(ConfigError::MissingTable)?;
-        let endpoint = non_blank(Self::ENDPOINT_VAR).map(|value| value.trim().to_owned());
-        // A list that is only commas and blanks allows nothing, which nobody means: treat it
-        // as unset rather than rejecting every request.
-        let allowed_prefixes = non_blank(Self::ALLOWED_PREFIXES_VAR)
-            .map(|value| {
-                value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|prefix| !prefix.is_empty())
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            })
-            .filter(|prefixes| !prefixes.is_empty());
+        let endpoint = set(Self::ENDPOINT_VAR)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty());
+        // Set but blank (" , ") is refused by the parser: that list would stop every path.
+        let allowed_paths = set(Self::ALLOWED_PATHS_VAR)
+            .map(|value| AllowList::parse(&value))
+            .transpose()
+            .map_err(ConfigError::AllowList)?;
+        let count_crawlers = match set(Self::COUNT_CRAWLERS_VAR) {
+            None => false,
+            Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(ConfigError::CountCrawlers(value)),
+            },
+        };
 
         Ok(Config {
             table,
             endpoint,
-            allowed_prefixes,
+            allowed_paths,
+            count_crawlers,
         })
     }
 }
@@ -102,35 +120,57 @@ mod tests {
     }
 
     #[test]
-    fn empty_endpoint_means_aws() {
-        let config = config_from(&[("DYNAMODB_TABLE", "Hits"), ("DYNAMODB_ENDPOINT", "")]).unwrap();
-        assert_eq!(config.table, "Hits");
-        assert_eq!(config.endpoint, None);
-        assert_eq!(config.allowed_prefixes, None);
-    }
-
-    #[test]
-    fn a_list_of_only_commas_is_no_allow_list() {
+    fn empty_settings_mean_the_defaults() {
         let config = config_from(&[
             ("DYNAMODB_TABLE", "Hits"),
-            ("COUNTER_ALLOWED_PATH_PREFIXES", " , ,"),
+            ("DYNAMODB_ENDPOINT", ""),
+            ("COUNTER_ALLOWED_PATHS", ""),
+            ("COUNTER_COUNT_CRAWLERS", ""),
         ])
         .unwrap();
-        assert_eq!(config.allowed_prefixes, None);
+        assert_eq!(config.table, "Hits");
+        assert_eq!(config.endpoint, None);
+        assert_eq!(config.allowed_paths, None);
+        assert!(!config.count_crawlers);
     }
 
     #[test]
-    fn endpoint_and_prefixes_are_read() {
+    fn a_list_of_only_blanks_and_commas_refuses_to_start() {
+        for blank in [" ", " , ,", ","] {
+            let err = config_from(&[("DYNAMODB_TABLE", "Hits"), ("COUNTER_ALLOWED_PATHS", blank)])
+                .unwrap_err();
+            assert_eq!(err, ConfigError::AllowList(AllowListError::NoEntries));
+            assert!(
+                err.to_string().starts_with("COUNTER_ALLOWED_PATHS: "),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn endpoint_paths_and_crawlers_are_read() {
         let config = config_from(&[
             ("DYNAMODB_TABLE", "Hits"),
             ("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"),
-            ("COUNTER_ALLOWED_PATH_PREFIXES", " /blog/ , /index.html,, "),
+            ("COUNTER_ALLOWED_PATHS", " /blog/* , /index.html,, "),
+            ("COUNTER_COUNT_CRAWLERS", "TRUE"),
         ])
         .unwrap();
         assert_eq!(config.endpoint.as_deref(), Some("http://127.0.0.1:8000"));
-        assert_eq!(
-            config.allowed_prefixes,
-            Some(vec!["/blog/".to_owned(), "/index.html".to_owned()])
-        );
+        let allowed = config.allowed_paths.unwrap();
+        assert!(allowed.allows("/blog/x") && allowed.allows("/index.html"));
+        assert!(!allowed.allows("/"));
+        assert!(config.count_crawlers);
+    }
+
+    #[test]
+    fn count_crawlers_takes_only_true_or_false() {
+        let err = config_from(&[
+            ("DYNAMODB_TABLE", "Hits"),
+            ("COUNTER_COUNT_CRAWLERS", "yes"),
+        ])
+        .unwrap_err();
+        assert_eq!(err, ConfigError::CountCrawlers("yes".to_owned()));
+        assert!(err.to_string().contains("COUNTER_COUNT_CRAWLERS"));
     }
 }

@@ -29,8 +29,11 @@ struct RequestContext {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct HttpDescription {
     method: Option<String>,
+    /// The gateway's copy of the `User-Agent` header.
+    user_agent: Option<String>,
 }
 
 /// Why an event is not an HTTP API request; the runtime reports it as an invocation error.
@@ -60,15 +63,15 @@ pub fn into_request(event: HttpApiEvent, request_id: String) -> Result<Request, 
     if event.version.as_deref() != Some("2.0") {
         return Err(NotAnHttpApiEvent);
     }
-    let method = event
+    let http = event
         .request_context
         .and_then(|context| context.http)
-        .and_then(|http| http.method)
         .ok_or(NotAnHttpApiEvent)?;
     Ok(Request {
-        method,
+        method: http.method.ok_or(NotAnHttpApiEvent)?,
         // The gateway sends "" when there is no query; a direct invoke may leave it out.
         raw_query: event.raw_query_string.unwrap_or_default(),
+        user_agent: http.user_agent,
         request_id,
     })
 }
@@ -92,10 +95,10 @@ mod tests {
     }
 
     #[test]
-    fn reads_method_raw_query_and_id() {
+    fn reads_method_raw_query_user_agent_and_id() {
         let request = parse(
             r#"{"version":"2.0","rawQueryString":"path=%2F{x}","queryStringParameters":{"path":"/other"},
-                "requestContext":{"http":{"method":"GET"}}}"#,
+                "requestContext":{"http":{"method":"GET","userAgent":"curl/8.5.0"}}}"#,
         )
         .unwrap();
         assert_eq!(
@@ -103,6 +106,7 @@ mod tests {
             Request {
                 method: "GET".to_owned(),
                 raw_query: "path=%2F{x}".to_owned(),
+                user_agent: Some("curl/8.5.0".to_owned()),
                 request_id: "id".to_owned(),
             }
         );

@@ -1,11 +1,14 @@
 //! cloudresumecounter: a page-hit counter for a Cloud Resume Challenge site.
 //!
 //! `GET /counter?path=P` adds one hit to `P` with a single atomic DynamoDB `UpdateItem` and
-//! answers `200 {"count": N}`. The data flows one way: [`gateway`] turns the HTTP API event
-//! into our [`Request`], [`request`] validates it, [`store`] counts, [`response`] answers and
+//! answers `200 {"count": N, "counted": true}`; `&increment=false`, or a crawler, reads the
+//! count instead. The data flows one way: [`gateway`] turns the HTTP API event into our
+//! [`Request`], [`request`] validates it, [`store`] counts or reads, [`response`] answers and
 //! [`gateway`] hands that back as the proxy result. [`Counter::handle`] is the middle of it.
 
+pub mod allow_list;
 pub mod config;
+pub mod crawler;
 pub mod gateway;
 pub mod request;
 pub mod response;
@@ -16,30 +19,30 @@ pub mod telemetry;
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::request::Request;
+use crate::request::{Action, Policy, Request};
 use crate::response::Response;
 use crate::store::CounterStore;
 
-/// The function's state for the life of a Lambda sandbox: one store, one allow-list.
+/// The function's state for the life of a Lambda sandbox: one store, one policy.
 #[derive(Debug, Clone)]
 pub struct Counter {
     store: CounterStore,
-    allowed_prefixes: Option<Vec<String>>,
+    policy: Policy,
 }
 
 impl Counter {
-    pub fn new(store: CounterStore, allowed_prefixes: Option<Vec<String>>) -> Self {
-        Counter {
-            store,
-            allowed_prefixes,
-        }
+    pub fn new(store: CounterStore, policy: Policy) -> Self {
+        Counter { store, policy }
     }
 
     /// Builds the DynamoDB client described by `config` (no network call).
     pub async fn from_config(config: &Config) -> Self {
         let client = sdk::client(config.endpoint.as_deref()).await;
-        let store = CounterStore::new(client, &config.table);
-        Self::new(store, config.allowed_prefixes.clone())
+        let policy = Policy {
+            allowed_paths: config.allowed_paths.clone(),
+            count_crawlers: config.count_crawlers,
+        };
+        Self::new(CounterStore::new(client, &config.table), policy)
     }
 
     /// Answers one request, always with a response: rejections are 4xx, DynamoDB failures 5xx.
@@ -48,8 +51,8 @@ impl Counter {
         let started = Instant::now();
         let request_id = request.request_id.as_str();
 
-        let key = match request::counter_key(&request, self.allowed_prefixes.as_deref()) {
-            Ok(key) => key,
+        let visit = match request::visit(&request, &self.policy) {
+            Ok(visit) => visit,
             Err(rejection) => {
                 let response = response::rejected(rejection);
                 tracing::info!(
@@ -63,27 +66,46 @@ impl Counter {
             }
         };
 
-        match self.store.increment(&key).await {
-            Ok(count) => {
+        let path = visit.page.as_str();
+        let total = match visit.action {
+            Action::Count => self.store.increment(&visit.page).await,
+            Action::Read(_) => self.store.read(&visit.page).await,
+        };
+        match (total, visit.action) {
+            (Ok(count), Action::Count) => {
                 tracing::info!(
                     request_id,
                     status = 200,
                     latency_ms = elapsed_ms(started),
                     count,
-                    path = key.as_str(),
+                    counted = true,
+                    path,
                     "hit counted"
                 );
-                response::counted(count)
+                response::count(count, true)
             }
-            Err(err) => {
+            (Ok(count), Action::Read(reason)) => {
+                tracing::info!(
+                    request_id,
+                    status = 200,
+                    latency_ms = elapsed_ms(started),
+                    count,
+                    counted = false,
+                    reason = reason.as_str(),
+                    path,
+                    "count read"
+                );
+                response::count(count, false)
+            }
+            (Err(err), _) => {
                 let response = response::failed(err.kind);
                 tracing::error!(
                     request_id,
                     status = response.status().as_u16(),
                     latency_ms = elapsed_ms(started),
-                    path = key.as_str(),
+                    path,
                     cause = err.cause,
-                    "hit not counted"
+                    "request failed"
                 );
                 response
             }

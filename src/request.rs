@@ -1,11 +1,14 @@
-//! Our own small [`Request`], and the rules that turn it into a [`CounterKey`] or the
-//! [`Rejection`] that explains why not.
+//! Our own small [`Request`], and the rules that turn it into a [`Visit`] (which page, and
+//! whether this request adds a hit) or the [`Rejection`] that explains why not.
 //!
 //! Every rule runs here, before any DynamoDB call, so a refused request writes nothing.
 
-use std::string::FromUtf8Error;
-
+use icu_properties::props::GeneralCategory;
+use icu_properties::CodePointMapData;
 use percent_encoding::percent_decode_str;
+
+use crate::allow_list::AllowList;
+use crate::crawler;
 
 /// DynamoDB's limit for a partition key, in bytes of UTF-8. dynalite counts characters
 /// instead, so this is the only place the real limit is enforced locally.
@@ -15,8 +18,10 @@ pub const MAX_PATH_BYTES: usize = 2048;
 /// so no browser comes near this; a direct invoke of the function can send anything.
 pub const MAX_QUERY_BYTES: usize = 8 * 1024;
 
-/// The name of the query parameter that names the counted page.
+/// The query parameter that names the page.
 const PATH_PARAM: &str = "path";
+/// The query parameter that says whether to count: `false` reads the count only.
+const INCREMENT_PARAM: &str = "increment";
 
 /// What the counter reads of an HTTP request, and nothing more.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,12 +30,53 @@ pub struct Request {
     pub method: String,
     /// The query string as the client sent it, still percent-encoded; empty when there is none.
     pub raw_query: String,
+    /// The `User-Agent` header, when the client sent one.
+    pub user_agent: Option<String>,
     /// Lambda's id for this invocation, for the log line.
     pub request_id: String,
 }
 
-/// A page path that passed every rule: non-empty, at most [`MAX_PATH_BYTES`] bytes, no
-/// control characters, and inside the allow-list when there is one.
+/// The owner's rules beyond the fixed ones: which pages, and whether crawlers count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    pub allowed_paths: Option<AllowList>,
+    pub count_crawlers: bool,
+}
+
+/// A request that passed every rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visit {
+    pub page: CounterKey,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Add a hit and answer the new total.
+    Count,
+    /// Answer the current total and write nothing.
+    Read(ReadReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadReason {
+    /// The client asked with `increment=false`.
+    View,
+    /// The User-Agent declares a crawler.
+    Crawler,
+}
+
+impl ReadReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadReason::View => "view",
+            ReadReason::Crawler => "crawler",
+        }
+    }
+}
+
+/// A page path that passed every rule: non-empty, at most [`MAX_PATH_BYTES`] bytes, nothing
+/// unreadable in it, and inside the allow-list when there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CounterKey(String);
 
@@ -48,24 +94,22 @@ pub enum Rejection {
     MissingPath,
     AmbiguousPath,
     PathTooLong,
-    ControlCharacter,
+    UnreadableCharacter,
     InvalidEncoding,
+    InvalidIncrement,
     PathNotAllowed,
 }
 
-/// Applies every rule to `request`, the method first. `allowed_prefixes` is the optional
-/// allow-list.
-pub fn counter_key(
-    request: &Request,
-    allowed_prefixes: Option<&[String]>,
-) -> Result<CounterKey, Rejection> {
+/// Applies every rule to `request`, the method first.
+pub fn visit(request: &Request, policy: &Policy) -> Result<Visit, Rejection> {
     if request.method != "GET" {
         return Err(Rejection::MethodNotAllowed);
     }
     if request.raw_query.len() > MAX_QUERY_BYTES {
         return Err(Rejection::QueryTooLong);
     }
-    let mut paths = query_values(&request.raw_query, PATH_PARAM)?;
+    let raw_query = request.raw_query.as_str();
+    let mut paths = query_values(raw_query, PATH_PARAM).map_err(|_| Rejection::InvalidEncoding)?;
     let path = match paths.len() {
         0 => return Err(Rejection::MissingPath),
         1 => paths.remove(0),
@@ -73,40 +117,70 @@ pub fn counter_key(
         // `?path=a&path=b` into "a,b", which would count a page nobody asked for.
         _ => return Err(Rejection::AmbiguousPath),
     };
-    validate(path, allowed_prefixes)
+    let increment =
+        query_values(raw_query, INCREMENT_PARAM).map_err(|_| Rejection::InvalidIncrement)?;
+    let counts = match increment.as_slice() {
+        [] => true,
+        [value] if value == "true" => true,
+        [value] if value == "false" => false,
+        _ => return Err(Rejection::InvalidIncrement),
+    };
+    let page = validate(path, policy.allowed_paths.as_ref())?;
+    // Checked last, and only when the request would count: a read costs nothing to match.
+    let crawler = || {
+        !policy.count_crawlers
+            && request
+                .user_agent
+                .as_deref()
+                .is_some_and(crawler::is_crawler)
+    };
+    let action = match counts {
+        false => Action::Read(ReadReason::View),
+        true if crawler() => Action::Read(ReadReason::Crawler),
+        true => Action::Count,
+    };
+    Ok(Visit { page, action })
 }
 
 /// Checks a decoded `path` value against the key rules and the allow-list.
-pub fn validate(
-    path: String,
-    allowed_prefixes: Option<&[String]>,
-) -> Result<CounterKey, Rejection> {
+pub fn validate(path: String, allowed_paths: Option<&AllowList>) -> Result<CounterKey, Rejection> {
     if path.is_empty() {
         return Err(Rejection::MissingPath);
     }
     if path.len() > MAX_PATH_BYTES {
         return Err(Rejection::PathTooLong);
     }
-    // `is_control` is Unicode's Cc category: U+0000–U+001F and U+007F–U+009F. None belongs in
-    // a page path, and refusing them keeps terminals and log viewers safe.
-    if path.chars().any(char::is_control) {
-        return Err(Rejection::ControlCharacter);
+    if path.chars().any(is_unreadable) {
+        return Err(Rejection::UnreadableCharacter);
     }
-    if let Some(prefixes) = allowed_prefixes {
-        if !prefixes
-            .iter()
-            .any(|prefix| path.starts_with(prefix.as_str()))
-        {
-            return Err(Rejection::PathNotAllowed);
-        }
+    if allowed_paths.is_some_and(|allowed| !allowed.allows(&path)) {
+        return Err(Rejection::PathNotAllowed);
     }
     Ok(CounterKey(path))
 }
 
+/// Characters a person cannot see or that rearrange what they see, refused in keys so that no
+/// key looks like another and no log line reads backwards: Unicode's control characters (Cc),
+/// format characters (Cf: bidi overrides and isolates, zero-width characters, the BOM) and
+/// the line and paragraph separators (Zl, Zp).
+pub fn is_unreadable(c: char) -> bool {
+    matches!(
+        CodePointMapData::<GeneralCategory>::new().get(c),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+    )
+}
+
+/// A query value that is not percent-encoded UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotUtf8;
+
 /// Every value of the parameter `name` in a raw `application/x-www-form-urlencoded` query,
 /// decoded. A value that does not decode to UTF-8 is refused rather than mangled, so two
 /// different byte strings can never count as the same page.
-pub fn query_values(raw_query: &str, name: &str) -> Result<Vec<String>, Rejection> {
+pub fn query_values(raw_query: &str, name: &str) -> Result<Vec<String>, NotUtf8> {
     let mut values = Vec::new();
     for pair in raw_query.split('&').filter(|pair| !pair.is_empty()) {
         let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -114,14 +188,14 @@ pub fn query_values(raw_query: &str, name: &str) -> Result<Vec<String>, Rejectio
         if form_decode(raw_name).as_deref() != Ok(name) {
             continue;
         }
-        values.push(form_decode(raw_value).map_err(|_| Rejection::InvalidEncoding)?);
+        values.push(form_decode(raw_value)?);
     }
     Ok(values)
 }
 
 /// Form decoding as browsers do it: `+` is a space, `%XX` a byte, and a `%` that does not
 /// start a valid escape stays as it is (percent-encoding's rule too).
-fn form_decode(component: &str) -> Result<String, FromUtf8Error> {
+fn form_decode(component: &str) -> Result<String, NotUtf8> {
     let mut bytes = Vec::with_capacity(component.len());
     // An escape never spans a `+`, so the pieces between them decode on their own.
     for (i, piece) in component.split('+').enumerate() {
@@ -130,19 +204,29 @@ fn form_decode(component: &str) -> Result<String, FromUtf8Error> {
         }
         bytes.extend(percent_decode_str(piece));
     }
-    String::from_utf8(bytes)
+    String::from_utf8(bytes).map_err(|_| NotUtf8)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const CHROME: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                          Chrome/131.0.0.0 Safari/537.36";
+    const GOOGLEBOT: &str =
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+
     fn get(raw_query: &str) -> Request {
         Request {
             method: "GET".to_owned(),
             raw_query: raw_query.to_owned(),
+            user_agent: Some(CHROME.to_owned()),
             request_id: String::new(),
         }
+    }
+
+    fn action(request: &Request, policy: &Policy) -> Result<Action, Rejection> {
+        visit(request, policy).map(|visit| visit.action)
     }
 
     #[test]
@@ -176,8 +260,9 @@ mod tests {
 
     #[test]
     fn refuses_invalid_utf8() {
+        assert_eq!(query_values("path=%FF", "path"), Err(NotUtf8));
         assert_eq!(
-            query_values("path=%FF", "path"),
+            action(&get("path=%FF"), &Policy::default()),
             Err(Rejection::InvalidEncoding)
         );
         // A broken value of another parameter is not ours to judge.
@@ -191,10 +276,13 @@ mod tests {
     fn the_method_rule_comes_before_the_query_cap() {
         let huge = format!("path=/{}", "a".repeat(MAX_QUERY_BYTES));
         let mut request = get(&huge);
-        assert_eq!(counter_key(&request, None), Err(Rejection::QueryTooLong));
+        assert_eq!(
+            action(&request, &Policy::default()),
+            Err(Rejection::QueryTooLong)
+        );
         request.method = "DELETE".to_owned();
         assert_eq!(
-            counter_key(&request, None),
+            action(&request, &Policy::default()),
             Err(Rejection::MethodNotAllowed)
         );
     }
@@ -205,9 +293,101 @@ mod tests {
         assert_eq!(at_cap.len(), MAX_QUERY_BYTES);
         // Within the cap the path rules decide: this path is over DynamoDB's limit.
         assert_eq!(
-            counter_key(&get(&at_cap), None),
+            action(&get(&at_cap), &Policy::default()),
             Err(Rejection::PathTooLong)
         );
+    }
+
+    #[test]
+    fn increment_false_reads_and_true_or_nothing_counts() {
+        let policy = Policy::default();
+        assert_eq!(action(&get("path=/"), &policy), Ok(Action::Count));
+        assert_eq!(
+            action(&get("path=/&increment=true"), &policy),
+            Ok(Action::Count)
+        );
+        assert_eq!(
+            action(&get("increment=false&path=/"), &policy),
+            Ok(Action::Read(ReadReason::View))
+        );
+        for bad in [
+            "increment=0",
+            "increment=FALSE",
+            "increment=",
+            "increment",
+            "increment=%FF",
+        ] {
+            let query = format!("path=/&{bad}");
+            assert_eq!(
+                action(&get(&query), &policy),
+                Err(Rejection::InvalidIncrement),
+                "{bad}"
+            );
+        }
+        let twice = "path=/&increment=false&increment=false";
+        assert_eq!(
+            action(&get(twice), &policy),
+            Err(Rejection::InvalidIncrement)
+        );
+    }
+
+    #[test]
+    fn the_path_rules_apply_to_reads_too() {
+        let policy = Policy {
+            allowed_paths: Some(AllowList::parse("/").unwrap()),
+            count_crawlers: false,
+        };
+        assert_eq!(
+            action(&get("path=/x&increment=false"), &policy),
+            Err(Rejection::PathNotAllowed)
+        );
+        assert_eq!(
+            action(&get("path=%E2%80%AE&increment=false"), &policy),
+            Err(Rejection::UnreadableCharacter)
+        );
+        assert_eq!(
+            action(&get("increment=false"), &policy),
+            Err(Rejection::MissingPath)
+        );
+    }
+
+    #[test]
+    fn crawlers_read_unless_they_are_counted() {
+        let mut request = get("path=/");
+        request.user_agent = Some(GOOGLEBOT.to_owned());
+        let mut policy = Policy::default();
+        assert_eq!(
+            action(&request, &policy),
+            Ok(Action::Read(ReadReason::Crawler))
+        );
+        request.raw_query = "path=/&increment=false".to_owned();
+        assert_eq!(
+            action(&request, &policy),
+            Ok(Action::Read(ReadReason::View))
+        );
+
+        policy.count_crawlers = true;
+        request.raw_query = "path=/".to_owned();
+        assert_eq!(action(&request, &policy), Ok(Action::Count));
+    }
+
+    #[test]
+    fn command_line_clients_and_no_user_agent_count() {
+        for user_agent in [
+            Some("curl/8.5.0"),
+            Some("Wget/1.21.4"),
+            Some("HTTPie/3.2.2"),
+            Some(""),
+            None,
+        ] {
+            let mut request = get("path=/");
+            request.user_agent = user_agent.map(str::to_owned);
+            assert_eq!(
+                action(&request, &Policy::default()),
+                Ok(Action::Count),
+                "{user_agent:?}"
+            );
+        }
     }
 
     #[test]
@@ -221,24 +401,44 @@ mod tests {
     }
 
     #[test]
-    fn control_characters_are_refused() {
-        for bad in ["\u{0}", "a\nb", "\u{1f}", "\u{7f}", "\u{85}"] {
+    fn unreadable_characters_are_refused() {
+        let unreadable = [
+            "\u{0}", "a\nb", "\u{1f}", "\u{7f}", "\u{85}", // Cc
+            "\u{202e}", "\u{2066}", "\u{200b}", "\u{200d}", "\u{feff}", "\u{ad}",   // Cf
+            "\u{2028}", // Zl
+            "\u{2029}", // Zp
+        ];
+        for bad in unreadable {
+            let path = format!("/a{bad}b");
             assert_eq!(
-                validate(bad.to_owned(), None),
-                Err(Rejection::ControlCharacter),
+                validate(path, None),
+                Err(Rejection::UnreadableCharacter),
                 "{bad:?}"
             );
         }
-        assert!(validate("/tab-free/\u{a0}ok".to_owned(), None).is_ok());
+        // Visible text, and the ordinary spaces (Zs), stay allowed.
+        for good in [
+            "/café/€/📄",
+            "/tab-free/\u{a0}ok",
+            "/a b",
+            "/עברית",
+            "/日本語",
+        ] {
+            assert!(validate(good.to_owned(), None).is_ok(), "{good:?}");
+        }
     }
 
     #[test]
-    fn allow_list_matches_prefixes() {
-        let allowed = ["/blog/".to_owned(), "/index.html".to_owned()];
+    fn the_allow_list_decides_after_the_key_rules() {
+        let allowed = AllowList::parse("/blog/*,/index.html").unwrap();
         assert!(validate("/blog/post".to_owned(), Some(&allowed)).is_ok());
         assert!(validate("/index.html".to_owned(), Some(&allowed)).is_ok());
         assert_eq!(
             validate("/admin".to_owned(), Some(&allowed)),
+            Err(Rejection::PathNotAllowed)
+        );
+        assert_eq!(
+            validate("/blog".to_owned(), Some(&allowed)),
             Err(Rejection::PathNotAllowed)
         );
     }

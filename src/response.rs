@@ -16,6 +16,7 @@ pub type Response = http::Response<String>;
 #[derive(Serialize)]
 struct Count {
     count: u64,
+    counted: bool,
 }
 
 #[derive(Serialize)]
@@ -24,9 +25,10 @@ struct Error<'a> {
     message: &'a str,
 }
 
-/// `200 {"count": N}`: the path's total after this hit.
-pub fn counted(count: u64) -> Response {
-    json(StatusCode::OK, &Count { count })
+/// `200 {"count": N, "counted": true|false}`: the page's total, and whether this request
+/// added to it.
+pub fn count(count: u64, counted: bool) -> Response {
+    json(StatusCode::OK, &Count { count, counted })
 }
 
 /// The 4xx answer to a request that broke a rule.
@@ -57,15 +59,21 @@ pub fn rejected(rejection: Rejection) -> Response {
             "path_too_long",
             "The path must be at most 2048 bytes of UTF-8.",
         ),
-        Rejection::ControlCharacter => (
+        Rejection::UnreadableCharacter => (
             StatusCode::BAD_REQUEST,
             "invalid_path",
-            "The path must not contain control characters.",
+            "The path must not contain control, format or separator characters \
+             (Unicode Cc, Cf, Zl, Zp).",
         ),
         Rejection::InvalidEncoding => (
             StatusCode::BAD_REQUEST,
             "invalid_path",
             "The path must be percent-encoded UTF-8.",
+        ),
+        Rejection::InvalidIncrement => (
+            StatusCode::BAD_REQUEST,
+            "invalid_increment",
+            "Give increment once, as true (count this visit) or false (only read the count).",
         ),
         Rejection::PathNotAllowed => (
             StatusCode::FORBIDDEN,
@@ -82,7 +90,7 @@ pub fn rejected(rejection: Rejection) -> Response {
     response
 }
 
-/// The 5xx answer when DynamoDB could not count the hit.
+/// The 5xx answer when DynamoDB could not count the hit or read the count.
 pub fn failed(kind: StoreErrorKind) -> Response {
     match kind {
         StoreErrorKind::Unavailable => json(

@@ -1,12 +1,15 @@
-//! The one DynamoDB call — an atomic `UpdateItem ADD hits :inc` — and how its failures are
-//! classified.
+//! The two DynamoDB calls — an atomic `UpdateItem ADD hits :inc` to count, a `GetItem` to
+//! read — and how their failures are classified.
 //!
 //! The SDK may retry an `UpdateItem` whose response was lost (timeout, broken connection)
 //! after DynamoDB applied it; with no idempotency token that adds one extra hit. For a page
 //! counter that is the right trade against failing the request.
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::get_item::GetItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
@@ -64,52 +67,107 @@ impl CounterStore {
             .return_values(ReturnValue::UpdatedNew)
             .send()
             .await
-            .map_err(|err| StoreError {
-                kind: classify(&err),
-                cause: DisplayErrorContext(&err).to_string(),
-            })?;
+            .map_err(StoreError::from_sdk)?;
+        hits_in(output.attributes(), "UpdateItem")
+    }
 
-        let hits = output
-            .attributes()
-            .and_then(|attributes| attributes.get(HITS_ATTRIBUTE));
-        match hits {
-            Some(AttributeValue::N(number)) => number.parse().map_err(|_| StoreError {
-                kind: StoreErrorKind::Internal,
-                cause: format!("{HITS_ATTRIBUTE} is not a whole number: {number:?}"),
-            }),
-            other => Err(StoreError {
-                kind: StoreErrorKind::Internal,
-                cause: format!("UpdateItem returned no numeric {HITS_ATTRIBUTE}: {other:?}"),
-            }),
+    /// The total of `key`, 0 for a page never counted, in one eventually consistent `GetItem`
+    /// that writes nothing: a count at most a second or so old is fine for a page counter,
+    /// and costs half a strongly consistent read.
+    pub async fn read(&self, key: &CounterKey) -> Result<u64, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(KEY_ATTRIBUTE, AttributeValue::S(key.as_str().to_owned()))
+            .projection_expression(HITS_ATTRIBUTE)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        match output.item() {
+            None => Ok(0),
+            item => hits_in(item, "GetItem"),
         }
+    }
+}
+
+/// The whole number in `hits`, or why the answer of `operation` cannot be read.
+fn hits_in(
+    attributes: Option<&HashMap<String, AttributeValue>>,
+    operation: &str,
+) -> Result<u64, StoreError> {
+    let internal = |cause| StoreError {
+        kind: StoreErrorKind::Internal,
+        cause,
+    };
+    match attributes.and_then(|attributes| attributes.get(HITS_ATTRIBUTE)) {
+        Some(AttributeValue::N(number)) => number.parse().map_err(|_| {
+            internal(format!(
+                "{HITS_ATTRIBUTE} is not a whole number: {number:?}"
+            ))
+        }),
+        other => Err(internal(format!(
+            "{operation} returned no numeric {HITS_ATTRIBUTE}: {other:?}"
+        ))),
+    }
+}
+
+impl StoreError {
+    fn from_sdk<E: Transient + std::error::Error + 'static>(
+        err: SdkError<E, HttpResponse>,
+    ) -> Self {
+        StoreError {
+            kind: classify(&err),
+            cause: DisplayErrorContext(&err).to_string(),
+        }
+    }
+}
+
+/// The service errors of an operation that pass with time.
+pub trait Transient {
+    fn is_transient(&self) -> bool;
+}
+
+impl Transient for UpdateItemError {
+    fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            UpdateItemError::ThrottlingException(_)
+                | UpdateItemError::ProvisionedThroughputExceededException(_)
+                | UpdateItemError::RequestLimitExceeded(_)
+                | UpdateItemError::TransactionConflictException(_)
+                | UpdateItemError::ReplicatedWriteConflictException(_)
+                | UpdateItemError::InternalServerError(_)
+        )
+    }
+}
+
+impl Transient for GetItemError {
+    fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            GetItemError::ThrottlingException(_)
+                | GetItemError::ProvisionedThroughputExceededException(_)
+                | GetItemError::RequestLimitExceeded(_)
+                | GetItemError::InternalServerError(_)
+        )
     }
 }
 
 /// Transient trouble is [`StoreErrorKind::Unavailable`] (503); a problem that retrying cannot
 /// fix is [`StoreErrorKind::Internal`] (500).
-pub fn classify(err: &SdkError<UpdateItemError, HttpResponse>) -> StoreErrorKind {
+pub fn classify<E: Transient>(err: &SdkError<E, HttpResponse>) -> StoreErrorKind {
     match err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => StoreErrorKind::Unavailable,
         // A response cut short or garbled in transit.
         SdkError::ResponseError(_) => StoreErrorKind::Unavailable,
-        SdkError::ServiceError(service) => {
-            // Throttling and write collisions come back as 400s but pass with time.
-            let transient = matches!(
-                service.err(),
-                UpdateItemError::ThrottlingException(_)
-                    | UpdateItemError::ProvisionedThroughputExceededException(_)
-                    | UpdateItemError::RequestLimitExceeded(_)
-                    | UpdateItemError::TransactionConflictException(_)
-                    | UpdateItemError::ReplicatedWriteConflictException(_)
-                    | UpdateItemError::InternalServerError(_)
-            );
-            if transient || service.raw().status().is_server_error() {
-                StoreErrorKind::Unavailable
-            } else {
-                // Missing table, access denied, validation: our deployment is wrong.
-                StoreErrorKind::Internal
-            }
+        // Throttling and write collisions come back as 400s but pass with time.
+        SdkError::ServiceError(service)
+            if service.err().is_transient() || service.raw().status().is_server_error() =>
+        {
+            StoreErrorKind::Unavailable
         }
+        // Missing table, access denied, validation: our deployment is wrong.
         _ => StoreErrorKind::Internal,
     }
 }

@@ -6,20 +6,21 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use common::{all_event_names, body_json, event, get_with_query, LocalCounter};
+use cloudresumecounter::request::{Policy, Request};
+use common::{all_event_names, allowing, body_json, event, get_with_query, LocalCounter};
 use serde_json::Value;
 
 async fn count_once(local: &LocalCounter, raw_query: &str) -> u64 {
     let response = local.counter.handle(get_with_query(raw_query)).await;
     assert_eq!(response.status(), 200, "{:?}", response.body());
-    body_json(&response)["count"]
-        .as_u64()
-        .expect("count is a JSON integer")
+    let body = body_json(&response);
+    assert_eq!(body["counted"], true, "{body}");
+    body["count"].as_u64().expect("count is a JSON integer")
 }
 
 #[tokio::test]
 async fn counts_rise_one_by_one() {
-    let local = LocalCounter::new(None).await;
+    let local = LocalCounter::new(Policy::default()).await;
     for expected in 1..=3 {
         assert_eq!(count_once(&local, "path=%2Findex.html").await, expected);
     }
@@ -28,7 +29,7 @@ async fn counts_rise_one_by_one() {
 
 #[tokio::test]
 async fn paths_are_counted_independently() {
-    let local = LocalCounter::new(None).await;
+    let local = LocalCounter::new(Policy::default()).await;
     assert_eq!(count_once(&local, "path=%2Fa").await, 1);
     assert_eq!(count_once(&local, "path=%2Fb").await, 1);
     assert_eq!(count_once(&local, "path=%2Fa").await, 2);
@@ -48,7 +49,7 @@ async fn paths_are_counted_independently() {
 
 #[tokio::test]
 async fn unicode_and_slashes_are_stored_exactly() {
-    let local = LocalCounter::new(None).await;
+    let local = LocalCounter::new(Policy::default()).await;
     let response = local.counter.handle(event("unicode-path.json")).await;
     assert_eq!(body_json(&response)["count"], 1);
     let response = local.counter.handle(event("max-length-path.json")).await;
@@ -62,7 +63,7 @@ async fn unicode_and_slashes_are_stored_exactly() {
 
 #[tokio::test]
 async fn two_hundred_concurrent_hits_get_two_hundred_distinct_counts() {
-    let local = Arc::new(LocalCounter::new(None).await);
+    let local = Arc::new(LocalCounter::new(Policy::default()).await);
     let hits = (0..200).map(|_| {
         let local = Arc::clone(&local);
         tokio::spawn(async move { count_once(&local, "path=%2Fhot").await })
@@ -76,8 +77,8 @@ async fn two_hundred_concurrent_hits_get_two_hundred_distinct_counts() {
 }
 
 #[tokio::test]
-async fn every_rejected_fixture_writes_nothing() {
-    let local = LocalCounter::new(None).await;
+async fn only_the_fixtures_that_count_write() {
+    let local = LocalCounter::new(Policy::default()).await;
     let mut rejected = 0;
     for name in all_event_names() {
         let response = local.counter.handle(event(&name)).await;
@@ -88,8 +89,9 @@ async fn every_rejected_fixture_writes_nothing() {
         }
     }
     // The fixtures that should be refused: missing, empty, duplicate, control character,
-    // too long, POST. If one starts passing, this count catches it.
-    assert_eq!(rejected, 6);
+    // format character, too long, POST. If one starts passing, this count catches it. The
+    // crawler and the view are answered, but write nothing either.
+    assert_eq!(rejected, 7);
     let counted: Vec<String> = local.items().await.into_iter().map(|(p, _)| p).collect();
     let longest = "€".repeat(682) + "ab";
     assert_eq!(
@@ -105,7 +107,7 @@ async fn every_rejected_fixture_writes_nothing() {
 
 #[tokio::test]
 async fn hostile_but_valid_paths_are_just_keys() {
-    let local = LocalCounter::new(None).await;
+    let local = LocalCounter::new(Policy::default()).await;
     // Quotes, braces, expression syntax and SQL-ish text are data, never expression syntax:
     // the path only ever travels as an attribute value.
     let raw = "path=%22%7D%2C%23hits+%3D+%3Ainc%3B+DROP+TABLE+x%3B--";
@@ -118,9 +120,62 @@ async fn hostile_but_valid_paths_are_just_keys() {
 
 #[tokio::test]
 async fn the_allow_list_keeps_junk_out_of_the_table() {
-    let local = LocalCounter::new(Some(vec!["/blog/".to_owned()])).await;
+    let local = LocalCounter::new(allowing("/blog/*")).await;
     let refused = local.counter.handle(get_with_query("path=%2Fjunk")).await;
     assert_eq!(refused.status(), 403);
     assert_eq!(count_once(&local, "path=%2Fblog%2Fx").await, 1);
     assert_eq!(local.items().await, vec![("/blog/x".to_owned(), 1)]);
+}
+
+/// `raw_query` sent by `user_agent` (None: no User-Agent header).
+fn get_as(user_agent: Option<&str>, raw_query: &str) -> Request {
+    let mut request = get_with_query(raw_query);
+    request.user_agent = user_agent.map(str::to_owned);
+    request
+}
+
+#[tokio::test]
+async fn only_visitors_move_the_count() {
+    let chrome =
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                  Chrome/131.0.0.0 Safari/537.36";
+    let googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+    let local = LocalCounter::new(Policy::default()).await;
+    let steps = [
+        ("a browser", Some(chrome), "path=%2Fcv", 1, true),
+        ("a crawler", Some(googlebot), "path=%2Fcv", 1, false),
+        ("curl", Some("curl/8.5.0"), "path=%2Fcv", 2, true),
+        (
+            "a view",
+            Some(chrome),
+            "path=%2Fcv&increment=false",
+            2,
+            false,
+        ),
+        ("no User-Agent", None, "path=%2Fcv", 3, true),
+        ("the crawler again", Some(googlebot), "path=%2Fcv", 3, false),
+    ];
+    for (who, user_agent, raw_query, count, counted) in steps {
+        let response = local.counter.handle(get_as(user_agent, raw_query)).await;
+        assert_eq!(
+            body_json(&response),
+            serde_json::json!({"count": count, "counted": counted}),
+            "{who}"
+        );
+    }
+    assert_eq!(local.items().await, vec![("/cv".to_owned(), 3)]);
+}
+
+#[tokio::test]
+async fn a_view_of_a_page_never_counted_answers_0_and_leaves_no_item() {
+    let local = LocalCounter::new(Policy::default()).await;
+    let response = local
+        .counter
+        .handle(get_with_query("path=%2Fnever&increment=false"))
+        .await;
+    assert_eq!(
+        body_json(&response),
+        serde_json::json!({"count": 0, "counted": false})
+    );
+    assert_eq!(local.items().await, vec![]);
 }

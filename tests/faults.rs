@@ -6,6 +6,7 @@ mod common;
 
 use std::time::Duration;
 
+use cloudresumecounter::request::Policy;
 use cloudresumecounter::response::Response;
 use cloudresumecounter::sdk;
 use cloudresumecounter::store::CounterStore;
@@ -29,7 +30,7 @@ impl Rig {
         let proxy = FaultProxy::start(&dynalite().endpoint).await;
         let client = sdk_client(&proxy.endpoint).await;
         let table = fresh_table(&client).await;
-        let counter = Counter::new(CounterStore::new(client, &table), None);
+        let counter = Counter::new(CounterStore::new(client, &table), Policy::default());
         Rig {
             proxy,
             counter,

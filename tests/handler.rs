@@ -6,6 +6,7 @@ mod common;
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::ErrorMetadata;
+use aws_sdk_dynamodb::operation::get_item::{GetItemError, GetItemOutput};
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::error::{
     InternalServerError, ProvisionedThroughputExceededException, ResourceNotFoundException,
@@ -15,10 +16,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_types::body::SdkBody;
-use cloudresumecounter::request::Request;
+use cloudresumecounter::request::{Policy, Request};
 use cloudresumecounter::response::Response;
 use common::{
-    body_json, body_text, event, event_json, get_with_query, header, mocked_counter,
+    allowing, body_json, body_text, event, event_json, get_with_query, header, mocked_counter,
     request_from_json, MOCK_TABLE as TABLE,
 };
 use serde_json::{json, Value};
@@ -55,8 +56,48 @@ fn expects_update_of(path: &'static str) -> Rule {
         })
 }
 
+/// Answers any GetItem with `hits = 5`, counting the calls.
+fn reads_5() -> Rule {
+    mock!(Client::get_item).then_output(|| {
+        GetItemOutput::builder()
+            .item("hits", AttributeValue::N("5".to_owned()))
+            .build()
+    })
+}
+
+/// Answers only the exact GetItem a read needs, for `path`: eventually consistent, the one
+/// attribute it reads.
+fn expects_read_of(path: &'static str) -> Rule {
+    mock!(Client::get_item)
+        .match_requests(move |input| {
+            let key = input.key().expect("a key");
+            input.table_name() == Some(TABLE)
+                && key.len() == 1
+                && key.get("path") == Some(&AttributeValue::S(path.to_owned()))
+                && input.projection_expression() == Some("hits")
+                && input.consistent_read().is_none()
+                && input.expression_attribute_names().is_none()
+        })
+        .then_output(|| {
+            GetItemOutput::builder()
+                .item("hits", AttributeValue::N("9".to_owned()))
+                .build()
+        })
+}
+
 async fn handle(rule: &Rule, request: Request) -> Response {
-    mocked_counter(&[rule], None).handle(request).await
+    mocked_counter(&[rule], Policy::default())
+        .handle(request)
+        .await
+}
+
+/// `request`'s answer when DynamoDB holds a count, with how many writes and reads it made.
+async fn handle_counting_calls(request: Request, policy: Policy) -> (Response, usize, usize) {
+    let (write, read) = (answers_42(), reads_5());
+    let response = mocked_counter(&[&write, &read], policy)
+        .handle(request)
+        .await;
+    (response, write.num_calls(), read.num_calls())
 }
 
 fn assert_json_headers(response: &Response) {
@@ -72,7 +113,7 @@ async fn get_counter_sends_one_atomic_add_and_answers_the_new_count() {
     let response = handle(&rule, event("get-counter.json")).await;
     assert_eq!(response.status(), 200);
     assert_json_headers(&response);
-    assert_eq!(body_text(&response), r#"{"count":7}"#);
+    assert_eq!(body_text(&response), r#"{"count":7,"counted":true}"#);
     assert_eq!(rule.num_calls(), 1);
 }
 
@@ -80,7 +121,7 @@ async fn get_counter_sends_one_atomic_add_and_answers_the_new_count() {
 async fn other_query_parameters_are_ignored() {
     let rule = expects_update_of("/blog/post-1");
     let response = handle(&rule, event("extra-params.json")).await;
-    assert_eq!(body_json(&response), json!({"count": 7}));
+    assert_eq!(body_json(&response), json!({"count": 7, "counted": true}));
     assert_eq!(rule.num_calls(), 1);
 }
 
@@ -97,14 +138,22 @@ async fn a_path_of_exactly_2048_bytes_is_counted() {
     let rule = answers_42();
     let response = handle(&rule, event("max-length-path.json")).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(body_json(&response), json!({"count": 42}));
+    assert_eq!(body_json(&response), json!({"count": 42, "counted": true}));
     assert_eq!(rule.num_calls(), 1);
 }
 
-/// Asserts `request` is refused with `status` and `error`, with a message and no write.
+/// Asserts `request` is refused with `status` and `error`, with a message, no write and no read.
 async fn assert_rejected(request: Request, status: u16, error: &str) -> Response {
-    let rule = answers_42();
-    let response = handle(&rule, request).await;
+    assert_rejected_under(request, Policy::default(), status, error).await
+}
+
+async fn assert_rejected_under(
+    request: Request,
+    policy: Policy,
+    status: u16,
+    error: &str,
+) -> Response {
+    let (response, writes, reads) = handle_counting_calls(request, policy).await;
     assert_eq!(response.status(), status, "{}", body_text(&response));
     assert_json_headers(&response);
     let body = body_json(&response);
@@ -113,7 +162,8 @@ async fn assert_rejected(request: Request, status: u16, error: &str) -> Response
         body["message"].as_str().is_some_and(|m| !m.is_empty()),
         "a human-readable message: {body}"
     );
-    assert_eq!(rule.num_calls(), 0, "a rejected request must not write");
+    assert_eq!(writes, 0, "a rejected request must not write");
+    assert_eq!(reads, 0, "a rejected request reads nothing either");
     response
 }
 
@@ -176,23 +226,147 @@ async fn a_70_kb_query_is_refused_before_anything_is_written() {
 }
 
 #[tokio::test]
-async fn the_allow_list_refuses_other_paths_with_403() {
-    let rule = answers_42();
-    let counter = mocked_counter(&[&rule], Some(vec!["/blog/".to_owned()]));
-    let refused = counter.handle(event("get-counter.json")).await;
-    assert_eq!(refused.status(), 403);
-    assert_eq!(body_json(&refused)["error"], "path_not_allowed");
-    assert_eq!(rule.num_calls(), 0);
-
-    let counted = counter.handle(event("extra-params.json")).await;
+async fn the_allow_list_refuses_other_paths_with_403_for_counts_and_reads() {
+    for event_name in ["get-counter.json", "view-count.json", "crawler-get.json"] {
+        let request = event(event_name);
+        assert_rejected_under(request, allowing("/blog/*"), 403, "path_not_allowed").await;
+    }
+    let (counted, writes, _) =
+        handle_counting_calls(event("extra-params.json"), allowing("/blog/*")).await;
     assert_eq!(counted.status(), 200);
-    assert_eq!(rule.num_calls(), 1);
+    assert_eq!(writes, 1);
+}
+
+#[tokio::test]
+async fn the_allow_list_means_exact_paths_and_star_prefixes() {
+    let policy = allowing("/,/blog/*,/index.html");
+    for path in ["%2F", "%2Fblog%2F", "%2Fblog%2Fx", "%2Findex.html"] {
+        let (response, writes, _) =
+            handle_counting_calls(get_with_query(&format!("path={path}")), policy.clone()).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(writes, 1, "{path}");
+    }
+    for path in [
+        "%2Fblog",
+        "%2Fblog-evil",
+        "%2Fx",
+        "%2F%2F",
+        "%2Findex.html.bak",
+        "%2F..%2F..%2Fetc%2Fpasswd",
+    ] {
+        let request = get_with_query(&format!("path={path}"));
+        assert_rejected_under(request, policy.clone(), 403, "path_not_allowed").await;
+    }
+}
+
+#[tokio::test]
+async fn increment_false_reads_with_one_get_item_and_writes_nothing() {
+    let (write, read) = (answers_42(), expects_read_of("/index.html"));
+    let counter = mocked_counter(&[&write, &read], Policy::default());
+    let response = counter.handle(event("view-count.json")).await;
+    assert_eq!(response.status(), 200, "{}", body_text(&response));
+    assert_json_headers(&response);
+    assert_eq!(body_text(&response), r#"{"count":9,"counted":false}"#);
+    assert_eq!((write.num_calls(), read.num_calls()), (0, 1));
+}
+
+#[tokio::test]
+async fn a_page_never_counted_reads_0() {
+    let write = answers_42();
+    let nothing = mock!(Client::get_item).then_output(|| GetItemOutput::builder().build());
+    let counter = mocked_counter(&[&write, &nothing], Policy::default());
+    let response = counter
+        .handle(get_with_query("path=%2Fnew&increment=false"))
+        .await;
+    assert_eq!(body_json(&response), json!({"count": 0, "counted": false}));
+    assert_eq!((write.num_calls(), nothing.num_calls()), (0, 1));
+}
+
+#[tokio::test]
+async fn increment_true_counts_and_any_other_value_is_400() {
+    let (response, writes, reads) =
+        handle_counting_calls(get_with_query("path=%2F&increment=true"), Policy::default()).await;
+    assert_eq!(body_json(&response), json!({"count": 42, "counted": true}));
+    assert_eq!((writes, reads), (1, 0));
+    for bad in ["no", "0", "False", "", "true&increment=false"] {
+        let request = get_with_query(&format!("path=%2F&increment={bad}"));
+        assert_rejected(request, 400, "invalid_increment").await;
+    }
+}
+
+/// A request as `user_agent` sends it (None: no User-Agent at all).
+fn from(user_agent: Option<&str>) -> Request {
+    let mut request = event("get-counter.json");
+    request.user_agent = user_agent.map(str::to_owned);
+    request
+}
+
+#[tokio::test]
+async fn a_crawler_is_answered_the_count_without_counting() {
+    let (response, writes, reads) =
+        handle_counting_calls(event("crawler-get.json"), Policy::default()).await;
+    assert_eq!(body_json(&response), json!({"count": 5, "counted": false}));
+    assert_eq!((writes, reads), (0, 1));
+
+    let bingbot = "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)";
+    let (response, writes, _) = handle_counting_calls(from(Some(bingbot)), Policy::default()).await;
+    assert_eq!(body_json(&response)["counted"], false);
+    assert_eq!(writes, 0);
+}
+
+#[tokio::test]
+async fn command_line_clients_and_requests_without_a_user_agent_count() {
+    for user_agent in [
+        Some("curl/8.5.0"),
+        Some("Wget/1.21.4"),
+        Some("HTTPie/3.2.4"),
+        None,
+    ] {
+        let (response, writes, reads) =
+            handle_counting_calls(from(user_agent), Policy::default()).await;
+        assert_eq!(
+            body_json(&response),
+            json!({"count": 42, "counted": true}),
+            "{user_agent:?}"
+        );
+        assert_eq!((writes, reads), (1, 0), "{user_agent:?}");
+    }
+}
+
+#[tokio::test]
+async fn crawlers_count_when_the_owner_says_so() {
+    let policy = Policy {
+        count_crawlers: true,
+        ..Policy::default()
+    };
+    let (response, writes, reads) = handle_counting_calls(event("crawler-get.json"), policy).await;
+    assert_eq!(body_json(&response), json!({"count": 42, "counted": true}));
+    assert_eq!((writes, reads), (1, 0));
+}
+
+#[tokio::test]
+async fn format_and_separator_characters_are_400() {
+    assert_rejected(event("format-char-path.json"), 400, "invalid_path").await;
+    // Zero-width space, a bidi isolate, the BOM, line and paragraph separators.
+    for raw in [
+        "path=%2Fa%E2%80%8Bb",
+        "path=%E2%81%A6x",
+        "path=%EF%BB%BF%2F",
+        "path=%E2%80%A8",
+        "path=%E2%80%A9",
+    ] {
+        assert_rejected(get_with_query(raw), 400, "invalid_path").await;
+    }
 }
 
 /// Sends `get-counter.json` to a DynamoDB that fails with `rule`; checks status and code and
 /// that nothing internal leaks into the body.
 async fn assert_failure(rule: Rule, status: u16, error: &str) {
-    let response = handle(&rule, event("get-counter.json")).await;
+    assert_failure_of(event("get-counter.json"), rule, status, error).await;
+}
+
+async fn assert_failure_of(request: Request, rule: Rule, status: u16, error: &str) {
+    let response = handle(&rule, request).await;
     assert_eq!(response.status(), status, "{}", body_text(&response));
     assert_json_headers(&response);
     let body = body_json(&response);
@@ -287,4 +461,33 @@ async fn a_bare_http_500_is_503() {
 async fn an_answer_without_hits_is_500() {
     let rule = mock!(Client::update_item).then_output(|| UpdateItemOutput::builder().build());
     assert_failure(rule, 500, "internal_error").await;
+}
+
+#[tokio::test]
+async fn a_failing_read_is_classified_like_a_failing_write() {
+    let throttled = mock!(Client::get_item).then_error(|| {
+        GetItemError::ThrottlingException(
+            ThrottlingException::builder()
+                .message("Rate exceeded")
+                .build(),
+        )
+    });
+    assert_failure_of(
+        event("view-count.json"),
+        throttled,
+        503,
+        "storage_unavailable",
+    )
+    .await;
+
+    let missing = mock!(Client::get_item).then_error(|| {
+        GetItemError::ResourceNotFoundException(
+            ResourceNotFoundException::builder()
+                .message(format!(
+                    "Requested resource not found: Table: {TABLE} not found"
+                ))
+                .build(),
+        )
+    });
+    assert_failure_of(event("crawler-get.json"), missing, 500, "internal_error").await;
 }

@@ -6,32 +6,36 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, Rule};
-use cloudresumecounter::request::{query_values, Rejection, Request, MAX_PATH_BYTES};
+use cloudresumecounter::request::{
+    is_unreadable, query_values, NotUtf8, Policy, Request, MAX_PATH_BYTES,
+};
 use cloudresumecounter::response::Response;
 use cloudresumecounter::Counter;
 use common::{body_json, event_json, mocked_counter, request_from_json, try_request_from_json};
 use proptest::prelude::*;
 use serde_json::Value;
 
-/// A counter whose DynamoDB records every key it is asked to increment.
+/// A counter whose DynamoDB records every key it is asked to count or read.
 struct Recorder {
     counter: Counter,
-    rule: Rule,
+    writes: Rule,
+    reads: Rule,
     keys: Arc<Mutex<Vec<String>>>,
 }
 
 impl Recorder {
     fn new() -> Self {
         let keys = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&keys);
-        let rule = mock!(Client::update_item)
+        let (written, read) = (Arc::clone(&keys), Arc::clone(&keys));
+        let writes = mock!(Client::update_item)
             .match_requests(move |input| {
                 if let Some(AttributeValue::S(key)) = input.key().and_then(|k| k.get("path")) {
-                    seen.lock().unwrap().push(key.clone());
+                    written.lock().unwrap().push(key.clone());
                 }
                 true
             })
@@ -40,9 +44,18 @@ impl Recorder {
                     .attributes("hits", AttributeValue::N("1".to_owned()))
                     .build()
             });
+        let reads = mock!(Client::get_item)
+            .match_requests(move |input| {
+                if let Some(AttributeValue::S(key)) = input.key().and_then(|k| k.get("path")) {
+                    read.lock().unwrap().push(key.clone());
+                }
+                true
+            })
+            .then_output(|| GetItemOutput::builder().build());
         Recorder {
-            counter: mocked_counter(&[&rule], None),
-            rule,
+            counter: mocked_counter(&[&writes, &reads], Policy::default()),
+            writes,
+            reads,
             keys,
         }
     }
@@ -61,20 +74,28 @@ fn assert_contract(recorder: &Recorder, response: &Response) -> Result<(), TestC
     let status = response.status().as_u16();
     let body: Value = body_json(response);
     let keys = recorder.keys.lock().unwrap();
+    let calls = (recorder.writes.num_calls(), recorder.reads.num_calls());
     match status {
         200 => {
             prop_assert!(body["count"].is_u64(), "count must be an integer: {body}");
-            prop_assert_eq!(recorder.rule.num_calls(), 1);
+            let counted = body["counted"].as_bool();
+            prop_assert!(counted.is_some(), "counted must be a boolean: {body}");
+            let expected = if counted == Some(true) {
+                (1, 0)
+            } else {
+                (0, 1)
+            };
+            prop_assert_eq!(calls, expected, "one write if counted, else one read");
             let key = &keys[0];
             prop_assert!(!key.is_empty() && key.len() <= MAX_PATH_BYTES);
-            prop_assert!(!key.chars().any(char::is_control), "{key:?}");
+            prop_assert!(!key.chars().any(is_unreadable), "{key:?}");
         }
         400..=499 => {
             prop_assert!(
                 body["error"].is_string() && body["message"].is_string(),
                 "{body}"
             );
-            prop_assert_eq!(recorder.rule.num_calls(), 0, "a refused request wrote");
+            prop_assert_eq!(calls, (0, 0), "a refused request wrote or read");
         }
         other => prop_assert!(false, "unexpected status {other}: {body}"),
     }
@@ -91,6 +112,9 @@ fn raw_query() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
         Just("path".to_owned()),
         Just("p%61th".to_owned()),
+        Just("increment".to_owned()),
+        Just("false".to_owned()),
+        Just("true".to_owned()),
         Just("PATH".to_owned()),
         Just("=".to_owned()),
         Just("&".to_owned()),
@@ -101,7 +125,8 @@ fn raw_query() -> impl Strategy<Value = String> {
         "%(C2|E2%82|F0%9F%93)%[0-9A-F]{2}",
         "[a-z/._~-]{1,8}",
         "[\\x00-\\x1f\\x7f]",
-        "[€é📄\u{85}\u{2028}\u{feff}]",
+        "[€é📄\u{85}\u{2028}\u{feff}\u{202e}\u{200b}]",
+        "%E2%80%(AE|8B|A8|A9)",
         "(%E2%82%AC){600,700}",
     ];
     proptest::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
@@ -143,7 +168,8 @@ proptest! {
 
     /// Event shapes beyond what the gateway sends today: parameters only in the parsed
     /// map (no raw query), hostile Host and X-Forwarded-Proto headers, odd stages, bodies
-    /// that are not valid base64. lambda_http's own conversion panics on several of these.
+    /// that are not valid base64, any User-Agent or none. lambda_http's own conversion
+    /// panics on several of these.
     #[test]
     fn any_event_shape_keeps_the_contract(
         drop_raw in any::<bool>(),
@@ -154,6 +180,10 @@ proptest! {
         raw_path in ".{0,12}",
         body in proptest::option::of(".{0,40}"),
         base64 in any::<bool>(),
+        user_agent in proptest::option::of(prop_oneof![
+            ".{0,60}",
+            "(Mozilla/5.0 \\(compatible; )?(Googlebot|bingbot|curl|Wget|HTTPie)/[0-9.]{1,6}",
+        ]),
     ) {
         let mut event = base_event();
         if drop_raw {
@@ -168,6 +198,7 @@ proptest! {
             event["body"] = Value::String(body);
         }
         event["isBase64Encoded"] = Value::Bool(base64);
+        event["requestContext"]["http"]["userAgent"] = serde_json::to_value(user_agent).unwrap();
         let recorder = Recorder::new();
         let response = recorder.handle(request_from_json(&event.to_string()));
         assert_contract(&recorder, &response)?;
@@ -186,15 +217,14 @@ fn events_of_other_kinds_are_refused_before_the_handler() {
     }
 }
 
-fn oracle_query_values(raw_query: &str, name: &str) -> Result<Vec<String>, Rejection> {
+fn oracle_query_values(raw_query: &str, name: &str) -> Result<Vec<String>, NotUtf8> {
     let mut values = Vec::new();
     for pair in raw_query.split('&').filter(|pair| !pair.is_empty()) {
         let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
         if String::from_utf8(oracle_decode(raw_name)).as_deref() != Ok(name) {
             continue;
         }
-        let value =
-            String::from_utf8(oracle_decode(raw_value)).map_err(|_| Rejection::InvalidEncoding)?;
+        let value = String::from_utf8(oracle_decode(raw_value)).map_err(|_| NotUtf8)?;
         values.push(value);
     }
     Ok(values)

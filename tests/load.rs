@@ -10,6 +10,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
+use cloudresumecounter::request::Policy;
 use cloudresumecounter::store::CounterStore;
 use cloudresumecounter::Counter;
 use common::{body_json, dynalite, event, fresh_table, sdk_client_with, LocalCounter};
@@ -42,7 +43,7 @@ async fn four_thousand_concurrent_hits_on_one_path_get_distinct_counts() {
     let table = fresh_table(&client).await;
     let counter = Arc::new(Counter::new(
         CounterStore::new(client.clone(), &table),
-        None,
+        Policy::default(),
     ));
 
     let hits: Vec<_> = (0..HITS)

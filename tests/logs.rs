@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::error::ThrottlingException;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, Rule};
-use cloudresumecounter::request::Request;
+use cloudresumecounter::request::{Policy, Request};
 use common::{event, get_with_query, mocked_counter, CapturedLogs};
 use serde_json::Value;
 
@@ -16,7 +16,7 @@ use serde_json::Value;
 async fn log_lines_of(rule: &Rule, requests: Vec<Request>) -> Vec<String> {
     let captured = CapturedLogs::default();
     let _guard = captured.install();
-    let counter = mocked_counter(&[rule], None);
+    let counter = mocked_counter(&[rule], Policy::default());
     for request in requests {
         counter.handle(request).await;
     }

@@ -18,7 +18,8 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock_client, Rule, RuleMode};
-use cloudresumecounter::request::Request;
+use cloudresumecounter::allow_list::AllowList;
+use cloudresumecounter::request::{Policy, Request};
 use cloudresumecounter::response::Response;
 use cloudresumecounter::store::{self, CounterStore};
 use cloudresumecounter::{gateway, sdk, telemetry, Counter};
@@ -93,9 +94,17 @@ pub fn header<'a>(response: &'a Response, name: &str) -> Option<&'a str> {
 }
 
 /// A counter on [`MOCK_TABLE`] whose DynamoDB is answered by `rules` (aws-smithy-mocks).
-pub fn mocked_counter(rules: &[&Rule], allowed_prefixes: Option<Vec<String>>) -> Counter {
+pub fn mocked_counter(rules: &[&Rule], policy: Policy) -> Counter {
     let client: Client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, rules);
-    Counter::new(CounterStore::new(client, MOCK_TABLE), allowed_prefixes)
+    Counter::new(CounterStore::new(client, MOCK_TABLE), policy)
+}
+
+/// The policy with `COUNTER_ALLOWED_PATHS` set to `list`.
+pub fn allowing(list: &str) -> Policy {
+    Policy {
+        allowed_paths: Some(AllowList::parse(list).expect("a valid allow-list")),
+        count_crawlers: false,
+    }
 }
 
 /// A dynalite on 127.0.0.1, started on first use and stopped when the test binary exits
@@ -206,12 +215,12 @@ pub struct LocalCounter {
 }
 
 impl LocalCounter {
-    pub async fn new(allowed_prefixes: Option<Vec<String>>) -> Self {
+    pub async fn new(policy: Policy) -> Self {
         let client = sdk_client(&dynalite().endpoint).await;
         let table = fresh_table(&client).await;
         let store = CounterStore::new(client.clone(), &table);
         LocalCounter {
-            counter: Counter::new(store, allowed_prefixes),
+            counter: Counter::new(store, policy),
             client,
             table,
         }

@@ -9,22 +9,27 @@ const { startRuntimeApi } = require('../../tools/local/runtime-api');
 const { TABLE, bootstrapPath, readEvent, eventFiles, waitFor } = require('./helpers');
 
 const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
-const counted = (count) => ({ status: 200, headers: HEADERS, body: { count } });
+const counted = (count) => ({ status: 200, headers: HEADERS, body: { count, counted: true } });
+const read = (count) => ({ status: 200, headers: HEADERS, body: { count, counted: false } });
 const rejected = (status, error, extraHeaders = {}) => ({ status, headers: { ...HEADERS, ...extraHeaders }, error });
 
 // What each fixture must get back. Files run in name order on a fresh table, so every counted
-// path is counted for the first time.
+// path is counted for the first time, the crawler reads /index.html before anyone counted it,
+// and the view reads it after get-counter.json's one hit.
 const EXPECTED = {
   'control-char-path.json': rejected(400, 'invalid_path'),
+  'crawler-get.json': read(0),
   'duplicate-path.json': rejected(400, 'ambiguous_path'),
   'empty-path.json': rejected(400, 'missing_path'),
   'extra-params.json': counted(1),
+  'format-char-path.json': rejected(400, 'invalid_path'),
   'get-counter.json': counted(1),
   'max-length-path.json': counted(1),
   'missing-path.json': rejected(400, 'missing_path'),
   'post-counter.json': rejected(405, 'method_not_allowed', { allow: 'GET' }),
   'too-long-path.json': rejected(400, 'path_too_long'),
   'unicode-path.json': counted(1),
+  'view-count.json': read(1),
 };
 
 let db;
@@ -80,7 +85,7 @@ test('every file in events/ has an expected response here', () => {
 });
 
 for (const file of Object.keys(EXPECTED).sort()) {
-  test(`events/${file} → ${EXPECTED[file].status} ${EXPECTED[file].error || 'counted'}`, async () => {
+  test(`events/${file} → ${EXPECTED[file].status} ${EXPECTED[file].error || (EXPECTED[file].body.counted ? 'counted' : 'read')}`, async () => {
     const pid = rt.pid;
     const result = await rt.invoke(readEvent(file));
     assertResponse(result, EXPECTED[file], file);
@@ -90,13 +95,14 @@ for (const file of Object.keys(EXPECTED).sort()) {
     assert.equal(lines.length, 1, `one log line per request, got:\n${lines.map((l) => l.line).join('\n')}`);
     const entry = JSON.parse(lines[0].line);
     assert.equal(entry.status, EXPECTED[file].status, 'the log line records the status');
+    if (EXPECTED[file].body) assert.equal(entry.counted, EXPECTED[file].body.counted, 'and whether it counted');
   });
 }
 
 test('only the accepted requests wrote to the table, once each', async () => {
   const expected = {};
   for (const [file, exp] of Object.entries(EXPECTED)) {
-    if (exp.status === 200) expected[readEvent(file).queryStringParameters.path] = 1;
+    if (exp.body?.counted) expected[readEvent(file).queryStringParameters.path] = 1;
   }
   assert.deepEqual(await scanTable(), expected);
 });
@@ -142,16 +148,26 @@ test('every line the function writes to stdout is a JSON object', () => {
   for (const { line } of stdout) assert.equal(typeof JSON.parse(line), 'object', line);
 });
 
-test('a path outside COUNTER_ALLOWED_PATH_PREFIXES is refused with 403', async (t) => {
+test('a path outside COUNTER_ALLOWED_PATHS is refused with 403', async (t) => {
   const limited = await startRuntimeApi({
     bootstrap: bootstrapPath(),
-    env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint, COUNTER_ALLOWED_PATH_PREFIXES: '/blog/' },
+    env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint, COUNTER_ALLOWED_PATHS: '/blog/*' },
   });
   t.after(() => limited.close());
   const before = await scanTable();
   assertResponse(await limited.invoke(readEvent('get-counter.json')), rejected(403, 'path_not_allowed'), 'outside');
   assert.deepEqual(await scanTable(), before, 'the refused request wrote nothing');
   assertResponse(await limited.invoke(readEvent('extra-params.json')), counted(2), 'inside /blog/');
+});
+
+test('COUNTER_COUNT_CRAWLERS=true counts the crawler like a visitor', async (t) => {
+  const counting = await startRuntimeApi({
+    bootstrap: bootstrapPath(),
+    env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint, COUNTER_COUNT_CRAWLERS: 'true' },
+  });
+  t.after(() => counting.close());
+  const before = (await scanTable())['/index.html'];
+  assertResponse(await counting.invoke(readEvent('crawler-get.json')), counted(before + 1), 'the crawler');
 });
 
 test('an unreachable DynamoDB gives 503 storage_unavailable within the function timeout', async (t) => {
@@ -161,6 +177,17 @@ test('an unreachable DynamoDB gives 503 storage_unavailable within the function 
   });
   t.after(() => down.close());
   assertResponse(await down.invoke(readEvent('get-counter.json')), rejected(503, 'storage_unavailable'), 'down');
+});
+
+test('a COUNTER_ALLOWED_PATHS of only commas stops init with a clear message', async (t) => {
+  const env = { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint, COUNTER_ALLOWED_PATHS: ' , ' };
+  const broken = await startRuntimeApi({ bootstrap: bootstrapPath(), env });
+  t.after(() => broken.close());
+  await assert.rejects(broken.ready(), (err) => {
+    assert.match(err.message, /COUNTER_ALLOWED_PATHS/, 'the message names the variable');
+    assert.notEqual(err.sandbox.exitCode, 0, 'exits non-zero');
+    return true;
+  });
 });
 
 for (const [label, value] of [['unset', undefined], ['empty', '']]) {

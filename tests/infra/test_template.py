@@ -66,14 +66,22 @@ def test_function_environment(cfn):
     assert function(cfn)["Environment"]["Variables"] == {
         "DYNAMODB_TABLE": {"Ref": TABLE},
         "DYNAMODB_ENDPOINT": "",
-        "COUNTER_ALLOWED_PATH_PREFIXES": {"Ref": "AllowedPathPrefixes"},
+        "COUNTER_ALLOWED_PATHS": {"Ref": "AllowedPaths"},
+        "COUNTER_COUNT_CRAWLERS": {"Ref": "CountCrawlers"},
     }
 
 
-def test_allowed_path_prefixes_is_optional_and_empty_by_default(cfn):
-    param = cfn["Parameters"]["AllowedPathPrefixes"]
+def test_allowed_paths_is_optional_and_empty_by_default(cfn):
+    param = cfn["Parameters"]["AllowedPaths"]
     assert param["Type"] == "String"
     assert param["Default"] == "", "an empty default means: no allow-list, count any path"
+    assert "/,/index.html,/blog/*" in param["Description"], "an example that means what it says"
+
+
+def test_crawlers_are_not_counted_by_default(cfn):
+    param = cfn["Parameters"]["CountCrawlers"]
+    assert param["Default"] == "false"
+    assert sorted(param["AllowedValues"]) == ["false", "true"]
 
 
 def test_function_logs_json_to_a_log_group_with_retention(cfn):
@@ -143,18 +151,22 @@ def test_function_role_is_the_generated_role(cfn):
     assert cfn["Resources"][ROLE]["Type"] == "AWS::IAM::Role"
 
 
-def test_role_writes_only_to_the_counter_table(cfn):
+def test_role_writes_and_gets_items_of_the_counter_table_only(cfn):
     role = cfn["Resources"][ROLE]
+    allowed = WRITE_ACTIONS | {"dynamodb:GetItem"}
     dynamodb_actions = set()
     for statement in statements(role):
         assert statement["Effect"] == "Allow"
         actions = set(as_list(statement["Action"]))
         assert all(a.startswith("dynamodb:") for a in actions), f"unexpected actions {actions}"
-        assert actions <= WRITE_ACTIONS, f"more than writes: {sorted(actions - WRITE_ACTIONS)}"
+        assert actions <= allowed, f"more than writes and GetItem: {sorted(actions - allowed)}"
         for resource in as_list(statement["Resource"]):
             assert is_counter_table_arn(resource), f"not scoped to {TABLE}: {resource}"
         dynamodb_actions |= actions
-    assert "dynamodb:UpdateItem" in dynamodb_actions, "the function's one call is UpdateItem"
+    assert "dynamodb:UpdateItem" in dynamodb_actions, "counting is UpdateItem"
+    assert "dynamodb:GetItem" in dynamodb_actions, "reading is GetItem"
+    # No Scan, Query or BatchGetItem: nothing can read the table in bulk.
+    assert not dynamodb_actions & {"dynamodb:Scan", "dynamodb:Query", "dynamodb:BatchGetItem"}
 
 
 def test_role_has_only_the_basic_execution_managed_policy(cfn):

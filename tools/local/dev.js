@@ -9,7 +9,8 @@
 //   DEV_DATA_DIR    where dynalite keeps its data (.local/dynalite)
 //   DYNAMODB_PORT   dynalite's port (a free one); 8000 lets `sam local invoke` reach it too
 //   DYNAMODB_TABLE  the table (CloudResumeCounterHits, template.yaml's default)
-//   COUNTER_ALLOWED_PATH_PREFIXES, RUST_LOG, AWS_LAMBDA_LOG_LEVEL  passed to the function
+//   COUNTER_ALLOWED_PATHS, COUNTER_COUNT_CRAWLERS, RUST_LOG, AWS_LAMBDA_LOG_LEVEL
+//                   passed to the function
 
 const path = require('node:path');
 const fs = require('node:fs');
@@ -73,7 +74,9 @@ async function main() {
     stack.push(db.close);
     say(`dynalite on ${db.endpoint} (table ${settings.table}, data in ${shown(settings.dataDir)})`);
 
-    const passThrough = ['COUNTER_ALLOWED_PATH_PREFIXES', 'RUST_LOG', 'AWS_LAMBDA_LOG_LEVEL'].filter((k) => k in env);
+    const passThrough = ['COUNTER_ALLOWED_PATHS', 'COUNTER_COUNT_CRAWLERS', 'RUST_LOG', 'AWS_LAMBDA_LOG_LEVEL'].filter(
+      (k) => k in env,
+    );
     const rt = await startRuntimeApi({
       bootstrap: settings.bootstrap,
       env: {

@@ -1,0 +1,445 @@
+"""The README's operator recipes, run as written against dynalite.
+
+Each ```sh block after a `<!-- recipe: NAME -->` marker in README.md runs in bash, verbatim, with
+the project's AWS CLI (.venv/bin/aws). Its first line asks CloudFormation for the stack's
+`CounterTableName`; a stub CloudFormation endpoint on loopback answers DescribeStacks for the
+stack named in samconfig.toml, with the outputs template.yaml declares, so that line runs
+as written too. DynamoDB is dynalite (tools/local/dynalite.js). The CLI reaches them through
+AWS_ENDPOINT_URL (dynalite) and AWS_ENDPOINT_URL_CLOUDFORMATION (the stub); a user against AWS
+sets neither. The table state is then checked with boto3, not with the CLI under test, and a
+visit is emulated with the function's own call (UpdateItem `ADD hits :inc`, UPDATED_NEW).
+
+Fixtures live here, not in a conftest.py: tests/infra's modules do `from conftest import ...`,
+and a second conftest.py in the same pytest run would shadow theirs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import selectors
+import shutil
+import subprocess
+import threading
+import tomllib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+AWS_CLI = ROOT / ".venv" / "bin" / "aws"
+DYNALITE_JS = ROOT / "tools" / "local" / "dynalite.js"
+# Not the template's default name, so a recipe that hard-codes the table fails.
+TABLE = "OpsRecipesCounterHits"
+RECIPES = {"set-count", "reset-page", "top-pages", "delete-prefix", "delete-not-allowed"}
+
+
+# ---------------------------------------------------------------------------------------------
+# The recipes, as README.md has them
+
+MARKER = re.compile(r"<!-- recipe: ([a-z0-9-]+) -->[ \t]*\n```sh\n(.*?)^```[ \t]*$", re.S | re.M)
+
+
+def readme_recipes() -> dict[str, str]:
+    text = README.read_text(encoding="utf-8")
+    found: dict[str, str] = {}
+    for name, body in MARKER.findall(text):
+        assert name not in found, f"README.md has the recipe marker {name!r} twice"
+        found[name] = body
+    markers = re.findall(r"<!-- recipe: ([^ ]+) -->", text)
+    loose = sorted(set(markers) - set(found))
+    assert not loose, f"README.md: recipe markers not directly followed by a ```sh block: {loose}"
+    return found
+
+
+def recipe(name: str) -> str:
+    found = readme_recipes()
+    assert name in found, (
+        f"README.md has no `<!-- recipe: {name} -->` marker followed by a ```sh block "
+        f"(found: {sorted(found)})"
+    )
+    return found[name]
+
+
+def stack_name() -> str:
+    samconfig = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+    return samconfig["default"]["global"]["parameters"]["stack_name"]
+
+
+def template_outputs() -> list[str]:
+    # Short-form tags (!Sub, !GetAtt) only appear in values; the output names are plain keys.
+    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
+    block = re.search(r"^Outputs:\n((?:[ \t]+.*\n|\n)*)", text, re.M)
+    assert block, "template.yaml has no Outputs section"
+    return re.findall(r"^  ([A-Za-z0-9]+):", block.group(1), re.M)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tools: fail, never skip, when one is missing
+
+def require_tools() -> None:
+    if not AWS_CLI.is_file():
+        pytest.fail(
+            f"the AWS CLI is not installed at {AWS_CLI.relative_to(ROOT)}: run "
+            "scripts/setup-python.sh (or `make setup`); requirements-dev.txt pins awscli"
+        )
+    if shutil.which("node") is None:
+        pytest.fail("node not found on PATH: install Node.js 20+ (dynalite runs on it)")
+    if shutil.which("bash") is None:
+        pytest.fail("bash not found on PATH: the recipes are bash")
+
+
+# ---------------------------------------------------------------------------------------------
+# dynalite with the counter table, and a boto3 client of our own for it
+
+@pytest.fixture
+def dynalite() -> Iterator[str]:
+    require_tools()
+    proc = subprocess.Popen(
+        ["node", str(DYNALITE_JS), "--table", TABLE],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            ready = sel.select(timeout=30)
+        line = proc.stdout.readline() if ready else ""
+        if not line:
+            proc.kill()
+            _, err = proc.communicate(timeout=10)
+            pytest.fail(
+                "dynalite did not start (tools/local/dynalite.js; `npm ci` installs dynalite):\n"
+                + (err.strip() or "no output within 30 s")
+            )
+        yield json.loads(line)["endpoint"]
+    finally:
+        if proc.poll() is None:
+            proc.stdin.close()  # dynalite.js exits when its stdin closes
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def db(dynalite: str):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=dynalite,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def put(db, counts: dict[str, int]) -> None:
+    items = [{"path": {"S": p}, "hits": {"N": str(n)}} for p, n in counts.items()]
+    for i in range(0, len(items), 25):
+        batch = [{"PutRequest": {"Item": item}} for item in items[i : i + 25]]
+        left = db.batch_write_item(RequestItems={TABLE: batch})["UnprocessedItems"]
+        assert not left, f"dynalite left items unprocessed: {left}"
+
+
+def table_state(db) -> dict[str, dict[str, Any]]:
+    """Every item, whole, keyed by path: {path: {"path": {"S": ..}, "hits": {"N": ..}}}."""
+    items: dict[str, dict[str, Any]] = {}
+    for page in db.get_paginator("scan").paginate(TableName=TABLE, ConsistentRead=True):
+        for item in page["Items"]:
+            items[item["path"]["S"]] = item
+    return items
+
+
+def counts(db) -> dict[str, int]:
+    return {p: int(item["hits"]["N"]) for p, item in table_state(db).items()}
+
+
+def visit(db, path: str) -> int:
+    """What the function does for one hit: one UpdateItem ADD, the new total read from it."""
+    answer = db.update_item(
+        TableName=TABLE,
+        Key={"path": {"S": path}},
+        UpdateExpression="ADD hits :inc",
+        ExpressionAttributeValues={":inc": {"N": "1"}},
+        ReturnValues="UPDATED_NEW",
+    )
+    return int(answer["Attributes"]["hits"]["N"])
+
+
+def scan_pages(db) -> list[list[str]]:
+    """The paths on each page of a plain Scan (DynamoDB and dynalite stop a page at 1 MB)."""
+    return [
+        [item["path"]["S"] for item in page["Items"]]
+        for page in db.get_paginator("scan").paginate(TableName=TABLE)
+    ]
+
+
+def fill_pages(db, n: int = 1100) -> dict[str, int]:
+    """About 2 MB of items (1,800-byte keys under /blog/pad-), so that a Scan has 2 or 3 pages."""
+    pad = {f"/blog/pad-{i:04d}-" + "x" * 1780: 1 + i for i in range(n)}
+    put(db, pad)
+    pages = scan_pages(db)
+    assert len(pages) >= 2, f"the filler did not make a Scan page twice: {len(pages)} page(s)"
+    return pad
+
+
+# ---------------------------------------------------------------------------------------------
+# A CloudFormation endpoint that knows one stack
+
+@pytest.fixture(scope="module")
+def cloudformation() -> Iterator[str]:
+    stack = stack_name()
+    outputs = {name: f"fake-{name}" for name in template_outputs()}
+    outputs["CounterTableName"] = TABLE
+    outputs["CounterTableArn"] = f"arn:aws:dynamodb:us-east-1:123456789012:table/{TABLE}"
+
+    def members(pairs: dict[str, str]) -> str:
+        return "".join(
+            f"<member><OutputKey>{escape(k)}</OutputKey><OutputValue>{escape(v)}</OutputValue></member>"
+            for k, v in pairs.items()
+        )
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("Content-Length", 0))
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            if form.get("Action") != "DescribeStacks" or form.get("StackName") != stack:
+                code, body = 400, (
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>"
+                    f"<Message>stub CloudFormation knows only DescribeStacks of {escape(stack)}; "
+                    f"got {escape(json.dumps(form))}</Message></Error>"
+                    "<RequestId>stub</RequestId></ErrorResponse>"
+                )
+            else:
+                code, body = 200, (
+                    '<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">'
+                    "<DescribeStacksResult><Stacks><member>"
+                    f"<StackName>{escape(stack)}</StackName>"
+                    f"<StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/{escape(stack)}/1</StackId>"
+                    "<CreationTime>2026-01-01T00:00:00Z</CreationTime>"
+                    "<StackStatus>UPDATE_COMPLETE</StackStatus>"
+                    f"<Outputs>{members(outputs)}</Outputs>"
+                    "</member></Stacks></DescribeStacksResult>"
+                    "<ResponseMetadata><RequestId>stub</RequestId></ResponseMetadata>"
+                    "</DescribeStacksResponse>"
+                )
+            data = body.encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Running a recipe
+
+@pytest.fixture
+def run(dynalite: str, cloudformation: str, tmp_path: Path):
+    def run_recipe(name: str) -> str:
+        script = recipe(name)
+        env = {
+            "PATH": f"{AWS_CLI.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "HOME": str(tmp_path),  # no ~/.aws of the user's
+            "LANG": "C.UTF-8",
+            "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            # Every service goes to dynalite, except CloudFormation: nothing can reach AWS.
+            "AWS_ENDPOINT_URL": dynalite,
+            "AWS_ENDPOINT_URL_CLOUDFORMATION": cloudformation,
+            # A recipe must set TABLE from the stack's outputs itself.
+            "TABLE": "not-the-counter-table",
+        }
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, (
+            f"recipe {name!r} exited {done.returncode}\n--- script\n{script}"
+            f"--- stdout\n{done.stdout}--- stderr\n{done.stderr}"
+        )
+        return done.stdout
+
+    return run_recipe
+
+
+# ---------------------------------------------------------------------------------------------
+# The README itself
+
+def test_readme_has_exactly_the_tested_recipes_and_each_reads_the_table_from_the_stack():
+    found = readme_recipes()
+    assert set(found) == RECIPES, (
+        f"README.md recipes {sorted(found)} != the tested ones {sorted(RECIPES)}: "
+        "a recipe without a test here, or a test without its recipe"
+    )
+    first = (
+        f"TABLE=$(aws cloudformation describe-stacks --stack-name {stack_name()} "
+        "--query \"Stacks[0].Outputs[?OutputKey=='CounterTableName'].OutputValue\" --output text)"
+    )
+    for name, body in found.items():
+        assert body.splitlines()[0] == first, f"recipe {name!r} must start with\n{first}"
+    assert "CounterTableName" in template_outputs(), "template.yaml lost the CounterTableName output"
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. set a page's count
+
+@pytest.mark.parametrize("before", [7, None], ids=["existing-page", "new-page"])
+def test_set_count_sets_the_page_and_the_next_visit_adds_one(run, db, before):
+    others = {"/about/": 3, "/blog/post-1": 12}
+    put(db, others | ({"/index.html": before} if before is not None else {}))
+
+    run("set-count")
+
+    state = table_state(db)
+    assert state.get("/index.html") == {"path": {"S": "/index.html"}, "hits": {"N": "1234"}}, (
+        f"after set-count /index.html is {state.get('/index.html')}, not 1234 hits"
+    )
+    assert visit(db, "/index.html") == 1235, "the counter's next ADD does not continue from 1234"
+    assert {p: n for p, n in counts(db).items() if p != "/index.html"} == others
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. reset a page (or delete one junk key)
+
+def test_reset_page_removes_only_that_page_and_its_next_visit_counts_one(run, db):
+    others = {"/": 9, "/index.html.bak": 4, "/Index.html": 2}
+    put(db, others | {"/index.html": 42})
+
+    run("reset-page")
+
+    assert counts(db) == others, "reset-page must remove /index.html and nothing else"
+    assert visit(db, "/index.html") == 1, "after a reset the next visit must count 1"
+
+
+def test_reset_page_of_a_page_without_a_count_writes_nothing(run, db):
+    put(db, {"/": 9})
+    run("reset-page")
+    assert counts(db) == {"/": 9}
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. the top pages
+
+# `--output table` rows, `|  1234  |  /index.html   |`; also `--output text` rows, `1234<TAB>/index.html`,
+# so that a recipe switched to text fails on what it prints, not on its layout.
+ROW = re.compile(r"^(?:\|\s+(\d+)\s+\|  (.*?)\s+\||(\d+)\t(.*))$")
+
+
+def top_rows(stdout: str) -> list[tuple[int, str]]:
+    rows = [m.groups() for m in map(ROW.match, stdout.splitlines()) if m]
+    return [(int(a or c), b if a else d) for a, b, c, d in rows]
+
+
+def test_top_pages_sorts_by_number_not_by_string(run, db):
+    put(db, {"/a": 9, "/b": 100, "/c": 10, "/ünï €": 55})
+    rows = top_rows(run("top-pages"))
+    assert rows == [(100, "/b"), (55, "/ünï €"), (10, "/c"), (9, "/a")], rows
+
+
+def test_top_pages_are_the_whole_tables_top_ten_across_scan_pages(run, db):
+    pad = fill_pages(db)
+    candidates = [f"/p{i:02d}" for i in range(40)]
+    put(db, dict.fromkeys(candidates, 0))
+    # Sorting each Scan page on its own would pass if the top ten shared a page: take six
+    # from the first page and six from the others, with counts above every filler's and in
+    # no order of their keys or pages.
+    pages = scan_pages(db)
+    first = [p for p in candidates if p in pages[0]][:6]
+    rest = [p for p in candidates if p not in pages[0]][:6]
+    assert len(first) == len(rest) == 6, f"setup: candidates per page {len(first)}, {len(rest)}"
+    top = {p: 10_000 + 37 * ((i * 7) % 12) for i, p in enumerate(first + rest)}
+    put(db, top)
+    expected = sorted(((n, p) for p, n in (pad | top).items()), reverse=True)[:10]
+    assert {p for _, p in expected} & set(first) and {p for _, p in expected} & set(rest)
+
+    rows = top_rows(run("top-pages"))
+    assert rows == expected, f"top-pages printed {rows}, expected {expected}"
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. junk keys
+
+KEEP = {
+    "/": 5,
+    "/index.html": 100,
+    "/blog/": 7,
+    "/blog/post-1": 30,
+    "/blog/wp-config": 2,  # wp- inside a path, not at its start
+}
+NOT_ALLOWED_BUT_NOT_WP = {
+    "/index.html.bak": 1,  # the allow-list's /index.html is exact, not a prefix
+    "/WP-upper": 1,  # begins_with is case-sensitive
+    "wp-no-slash": 1,
+    "/about/wp-x": 1,
+}
+WP_JUNK = {
+    "/wp-login.php": 3,
+    "/wp-": 1,
+    '/wp-x","S":"/index.html': 1,  # spliced into JSON, this key would name /index.html
+    "/wp-tab\there\nand-newline": 1,  # the counter refuses these; a hand-written key may not
+    "/wp-\\back slash $(touch pwned) 'q' € ü": 1,
+}
+
+
+def test_delete_prefix_deletes_exactly_the_keys_with_the_prefix_on_every_scan_page(run, db, tmp_path):
+    pad = fill_pages(db)
+    put(db, KEEP | NOT_ALLOWED_BUT_NOT_WP | WP_JUNK)
+    pages = scan_pages(db)
+    assert len({i for i, page in enumerate(pages) for p in page if p in WP_JUNK}) >= 2, (
+        "setup: the junk keys all sit on one Scan page; change the keys"
+    )
+
+    run("delete-prefix")
+
+    assert counts(db) == pad | KEEP | NOT_ALLOWED_BUT_NOT_WP, (
+        "delete-prefix must delete every key starting with /wp- and nothing else; left over: "
+        f"{sorted(set(counts(db)) - set(pad))}"
+    )
+    assert not (tmp_path / "pwned").exists(), "a key was evaluated by the shell"
+
+
+def test_delete_not_allowed_keeps_exactly_the_allow_list(run, db):
+    pad = fill_pages(db)  # /blog/pad-…: allowed, and over a 1 MB Scan page
+    put(db, KEEP | NOT_ALLOWED_BUT_NOT_WP | WP_JUNK)
+
+    run("delete-not-allowed")
+
+    assert counts(db) == pad | KEEP, (
+        "delete-not-allowed must keep /, /index.html and /blog/… and delete the rest; left: "
+        f"{sorted(set(counts(db)) - set(pad))}"
+    )
