@@ -132,9 +132,16 @@ mod tests {
         for filter in [
             filter_from(Some("TRACE"), None),
             filter_from(None, Some("trace")),
-            filter_from(None, Some("lambda_runtime=trace,aws_smithy_runtime=trace,hyper=trace")),
+            filter_from(
+                None,
+                Some("lambda_runtime=trace,aws_smithy_runtime=trace,hyper=trace"),
+            ),
         ] {
-            for target in ["lambda_runtime::layers::api_response", "aws_smithy_runtime", "hyper"] {
+            for target in [
+                "lambda_runtime::layers::api_response",
+                "aws_smithy_runtime",
+                "hyper",
+            ] {
                 assert!(!filter.would_enable(target, &Level::TRACE), "{target}");
             }
         }
