@@ -6,8 +6,11 @@ the Rust `bootstrap`), so that the README's Rust-vs-Python ratios compare like w
 - init: read DYNAMODB_TABLE / DYNAMODB_ENDPOINT, build one boto3 DynamoDB client with the Rust
   function's timeouts and retries; no network call;
 - per request: the same rules on the raw query string (one `path`, non-empty, at most 2048
-  bytes of UTF-8, no control characters), one `UpdateItem ADD hits :inc` returning
-  UPDATED_NEW, `200 {"count": N}`, and one JSON log line.
+  bytes of UTF-8, no control, format or separator characters), one `UpdateItem ADD hits :inc`
+  returning UPDATED_NEW, `200 {"count": N, "counted": true}`, and one JSON log line.
+
+It counts every request: the benchmark sends a browser's hits only, so it leaves out the
+crawler filter, `increment=false` and the allow-list, which the Rust function checks too.
 """
 
 import json
@@ -79,8 +82,8 @@ def handler(event, context):
         return _reject(400, "missing_path", "Give the page to count as a query parameter.")
     if len(path.encode("utf-8")) > MAX_PATH_BYTES:
         return _reject(400, "path_too_long", "The path must be at most 2048 bytes of UTF-8.")
-    if any(unicodedata.category(c) == "Cc" for c in path):
-        return _reject(400, "invalid_path", "The path must not contain control characters.")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in path):
+        return _reject(400, "invalid_path", "The path must not contain invisible characters.")
 
     try:
         output = _client.update_item(
@@ -92,7 +95,7 @@ def handler(event, context):
         )
         count = int(output["Attributes"]["hits"]["N"])
     except Exception as err:  # noqa: BLE001 - one answer for every failure, as the Rust one
-        _log.error("hit not counted", extra={"path": path, "cause": repr(err)})
+        _log.error("request failed", extra={"path": path, "cause": repr(err)})
         return _reject(503, "unavailable", "The counter is unavailable; try again later.")
 
     _log.info(
@@ -102,7 +105,8 @@ def handler(event, context):
             "status": 200,
             "latency_ms": (time.perf_counter() - started) * 1000,
             "count": count,
+            "counted": True,
             "path": path,
         },
     )
-    return _response(200, {"count": count})
+    return _response(200, {"count": count, "counted": True})
