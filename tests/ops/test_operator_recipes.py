@@ -1,10 +1,10 @@
 """The README's operator recipes, run as written against dynalite.
 
 Each ```sh block after a `<!-- recipe: NAME -->` marker in README.md runs in bash, verbatim, with
-the project's AWS CLI (.venv/bin/aws). Its first line asks CloudFormation for the stack's
-`CounterTableName`; a stub CloudFormation endpoint on loopback answers DescribeStacks for the
-stack named in samconfig.toml, with the outputs template.yaml declares, so that line runs
-as written too. DynamoDB is dynalite (tools/local/dynalite.js). The CLI reaches them through
+the project's AWS CLI (.venv/bin/aws), after the `<!-- recipe: table -->` block, as in a user's
+shell. That block asks CloudFormation for the stack's `CounterTableName`; a stub CloudFormation
+endpoint on loopback answers DescribeStacks for the stack named in samconfig.toml, with the
+outputs template.yaml declares, so it runs as written too. DynamoDB is dynalite (tools/local/dynalite.js). The CLI reaches them through
 AWS_ENDPOINT_URL (dynalite) and AWS_ENDPOINT_URL_CLOUDFORMATION (the stub); a user against AWS
 sets neither. The table state is then checked with boto3, not with the CLI under test, and a
 visit is emulated with the function's own call (UpdateItem `ADD hits :inc`, UPDATED_NEW).
@@ -38,6 +38,8 @@ DYNALITE_JS = ROOT / "tools" / "local" / "dynalite.js"
 # Not the template's default name, so a recipe that hard-codes the table fails.
 TABLE = "OpsRecipesCounterHits"
 RECIPES = {"set-count", "reset-page", "top-pages", "delete-prefix", "delete-not-allowed"}
+# The block that sets TABLE from the stack's outputs, run before each recipe.
+TABLE_BLOCK = "table"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,7 +265,7 @@ def cloudformation() -> Iterator[str]:
 @pytest.fixture
 def run(dynalite: str, cloudformation: str, tmp_path: Path):
     def run_recipe(name: str) -> str:
-        script = recipe(name)
+        script = recipe(TABLE_BLOCK) + recipe(name)
         env = {
             "PATH": f"{AWS_CLI.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
             "HOME": str(tmp_path),  # no ~/.aws of the user's
@@ -302,16 +304,17 @@ def run(dynalite: str, cloudformation: str, tmp_path: Path):
 
 def test_readme_has_exactly_the_tested_recipes_and_each_reads_the_table_from_the_stack():
     found = readme_recipes()
-    assert set(found) == RECIPES, (
-        f"README.md recipes {sorted(found)} != the tested ones {sorted(RECIPES)}: "
-        "a recipe without a test here, or a test without its recipe"
+    assert set(found) == RECIPES | {TABLE_BLOCK}, (
+        f"README.md recipes {sorted(found)} != the tested ones {sorted(RECIPES)} and "
+        f"{TABLE_BLOCK!r}: a recipe without a test here, or a test without its recipe"
     )
-    first = (
+    table = (
         f"TABLE=$(aws cloudformation describe-stacks --stack-name {stack_name()} "
-        "--query \"Stacks[0].Outputs[?OutputKey=='CounterTableName'].OutputValue\" --output text)"
+        "--query \"Stacks[0].Outputs[?OutputKey=='CounterTableName'].OutputValue\" --output text)\n"
     )
-    for name, body in found.items():
-        assert body.splitlines()[0] == first, f"recipe {name!r} must start with\n{first}"
+    assert found[TABLE_BLOCK] == table, f"the {TABLE_BLOCK!r} block must be exactly\n{table}"
+    for name in RECIPES:
+        assert '--table-name "$TABLE"' in found[name], f"recipe {name!r} must use the stack's table"
     assert "CounterTableName" in template_outputs(), "template.yaml lost the CounterTableName output"
 
 
