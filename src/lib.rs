@@ -96,33 +96,26 @@ impl Counter {
             Action::Count => self.store.increment(&visit.page).await,
             Action::Read(_) => self.store.read(&visit.page).await,
         };
-        match (total, visit.action) {
-            (Ok(count), Action::Count) => {
+        match total {
+            Ok(count) => {
+                let (counted, reason) = match visit.action {
+                    Action::Count => (true, None),
+                    Action::Read(reason) => (false, Some(reason.as_str())),
+                };
                 tracing::info!(
                     request_id,
                     status = 200,
                     latency_ms = elapsed_ms(started),
                     count,
-                    counted = true,
+                    counted,
+                    reason,
                     path,
-                    "hit counted"
+                    "{}",
+                    if counted { "hit counted" } else { "count read" }
                 );
-                response::count(count, true)
+                response::count(count, counted)
             }
-            (Ok(count), Action::Read(reason)) => {
-                tracing::info!(
-                    request_id,
-                    status = 200,
-                    latency_ms = elapsed_ms(started),
-                    count,
-                    counted = false,
-                    reason = reason.as_str(),
-                    path,
-                    "count read"
-                );
-                response::count(count, false)
-            }
-            (Err(err), _) => {
+            Err(err) => {
                 let response = response::failed(err.kind);
                 tracing::error!(
                     request_id,

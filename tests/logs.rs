@@ -3,6 +3,7 @@
 
 mod common;
 
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::error::ThrottlingException;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -16,7 +17,12 @@ use serde_json::Value;
 async fn log_lines_of(rule: &Rule, requests: Vec<Request>) -> Vec<String> {
     let captured = CapturedLogs::default();
     let _guard = captured.install();
-    let counter = mocked_counter(&[rule], Policy::default());
+    let reads_5 = mock!(Client::get_item).then_output(|| {
+        GetItemOutput::builder()
+            .item("hits", AttributeValue::N("5".to_owned()))
+            .build()
+    });
+    let counter = mocked_counter(&[rule, &reads_5], Policy::default());
     for request in requests {
         counter.handle(request).await;
     }
@@ -44,9 +50,30 @@ async fn one_json_line_per_request_with_id_status_latency_and_count() {
     assert_eq!(line["request_id"], "c0ffee00-0000-4000-8000-000000000001");
     assert_eq!(line["status"], 200);
     assert_eq!(line["count"], 5);
+    assert_eq!(line["counted"], true);
+    assert_eq!(line["message"], "hit counted");
+    assert!(
+        line.get("reason").is_none(),
+        "a counted hit has no reason: {line}"
+    );
     assert_eq!(line["path"], "/index.html");
     assert!(line["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0));
     assert!(line["timestamp"].is_string());
+}
+
+#[tokio::test]
+async fn a_read_says_it_did_not_count_and_why() {
+    let requests = vec![event("view-count.json"), event("crawler-get.json")];
+    let lines = log_lines_of(&counts_five(), requests).await;
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    for (line, reason) in lines.iter().zip(["view", "crawler"]) {
+        let line = parse(line);
+        assert_eq!(line["message"], "count read");
+        assert_eq!(line["counted"], false);
+        assert_eq!(line["reason"], reason);
+        assert_eq!(line["count"], 5);
+        assert_eq!(line["path"], "/index.html");
+    }
 }
 
 #[tokio::test]
