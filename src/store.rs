@@ -128,31 +128,23 @@ pub trait Transient {
     fn is_transient(&self) -> bool;
 }
 
-impl Transient for UpdateItemError {
-    fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            UpdateItemError::ThrottlingException(_)
-                | UpdateItemError::ProvisionedThroughputExceededException(_)
-                | UpdateItemError::RequestLimitExceeded(_)
-                | UpdateItemError::TransactionConflictException(_)
-                | UpdateItemError::ReplicatedWriteConflictException(_)
-                | UpdateItemError::InternalServerError(_)
-        )
-    }
+/// `Transient` for an operation's error enum, from the variants that pass with time.
+macro_rules! transient {
+    ($error:ident: $($variant:ident),+) => {
+        impl Transient for $error {
+            fn is_transient(&self) -> bool {
+                matches!(self, $($error::$variant(_))|+)
+            }
+        }
+    };
 }
 
-impl Transient for GetItemError {
-    fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            GetItemError::ThrottlingException(_)
-                | GetItemError::ProvisionedThroughputExceededException(_)
-                | GetItemError::RequestLimitExceeded(_)
-                | GetItemError::InternalServerError(_)
-        )
-    }
-}
+// Throttling and write collisions come back as 400s but pass with time, like DynamoDB's 500s.
+transient!(UpdateItemError: ThrottlingException, ProvisionedThroughputExceededException,
+    RequestLimitExceeded, TransactionConflictException, ReplicatedWriteConflictException,
+    InternalServerError);
+transient!(GetItemError: ThrottlingException, ProvisionedThroughputExceededException,
+    RequestLimitExceeded, InternalServerError);
 
 /// Transient trouble is [`StoreErrorKind::Unavailable`] (503); a problem that retrying cannot
 /// fix is [`StoreErrorKind::Internal`] (500).
@@ -161,7 +153,6 @@ pub fn classify<E: Transient>(err: &SdkError<E, HttpResponse>) -> StoreErrorKind
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => StoreErrorKind::Unavailable,
         // A response cut short or garbled in transit.
         SdkError::ResponseError(_) => StoreErrorKind::Unavailable,
-        // Throttling and write collisions come back as 400s but pass with time.
         SdkError::ServiceError(service)
             if service.err().is_transient() || service.raw().status().is_server_error() =>
         {

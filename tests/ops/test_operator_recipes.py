@@ -170,15 +170,17 @@ def counts(db) -> dict[str, int]:
     return {p: int(item["hits"]["N"]) for p, item in table_state(db).items()}
 
 
+# The function's one update for a hit (src/store.rs), the new total read from its answer.
+ADD_ONE_HIT = {
+    "UpdateExpression": "ADD hits :inc",
+    "ExpressionAttributeValues": {":inc": {"N": "1"}},
+    "ReturnValues": "UPDATED_NEW",
+}
+
+
 def visit(db, path: str) -> int:
-    """What the function does for one hit: one UpdateItem ADD, the new total read from it."""
-    answer = db.update_item(
-        TableName=TABLE,
-        Key={"path": {"S": path}},
-        UpdateExpression="ADD hits :inc",
-        ExpressionAttributeValues={":inc": {"N": "1"}},
-        ReturnValues="UPDATED_NEW",
-    )
+    """What the function does for one hit."""
+    answer = db.update_item(TableName=TABLE, Key={"path": {"S": path}}, **ADD_ONE_HIT)
     return int(answer["Attributes"]["hits"]["N"])
 
 
