@@ -4,12 +4,14 @@
 // load, so they show what a change does even when bench.js's timings are swamped by noise.
 // Needs valgrind (callgrind_control included). Not part of `make bench`; run it by hand:
 //
-//   node bench/instructions.js [--rust PATH] [--n 200] [--event get-counter.json]
+//   node bench/instructions.js [--rust PATH] [--n 200] [--event get-counter.json] [--keep DIR]
 //
 // --event names the file in events/ every invocation sends: get-counter.json (a browser's hit,
 // the default), crawler-get.json (a crawler, answered with a read), view-count.json, ...
 // Prints user-space instructions (valgrind's Ir: the bootstrap and the libraries it calls, not
 // the kernel) for init (exec -> first GET /next), the first invocation, and per warm invocation.
+// --keep DIR keeps callgrind's three dumps there (callgrind.out.1 init, .2 the first invocation,
+// .3 the warm ones), for `callgrind_annotate` on a build with symbols.
 // Note that valgrind's CPU lacks SHA extensions, so the SDK's SigV4 hashing runs a software
 // path here and weighs more than it does on the real CPU.
 
@@ -24,12 +26,13 @@ const ROOT = path.resolve(__dirname, '..');
 const MAX_N = 10_000;
 
 function parseArgs(argv) {
-  const args = { rust: path.join(ROOT, '.aws-sam/build/CounterFunction/bootstrap'), n: 200, event: 'get-counter.json' };
+  const args = { rust: path.join(ROOT, '.aws-sam/build/CounterFunction/bootstrap'), n: 200, event: 'get-counter.json', keep: null };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--rust' && argv[i + 1]) args.rust = path.resolve(argv[++i]);
     else if (argv[i] === '--n' && argv[i + 1]) args.n = Number(argv[++i]);
     else if (argv[i] === '--event' && argv[i + 1]) args.event = argv[++i];
-    else throw new Error(`usage: instructions.js [--rust PATH] [--n N] [--event FILE] (got ${argv[i]})`);
+    else if (argv[i] === '--keep' && argv[i + 1]) args.keep = path.resolve(argv[++i]);
+    else throw new Error(`usage: instructions.js [--rust PATH] [--n N] [--event FILE] [--keep DIR] (got ${argv[i]})`);
   }
   if (!Number.isInteger(args.n) || args.n < 1 || args.n > MAX_N) throw new Error(`--n must be 1..${MAX_N}`);
   return args;
@@ -101,6 +104,13 @@ async function main() {
   } finally {
     if (rt) await rt.close();
     await db.close();
+    if (args.keep) {
+      fs.mkdirSync(args.keep, { recursive: true });
+      for (const part of [1, 2, 3]) {
+        const file = `${out}.${part}`;
+        if (fs.existsSync(file)) fs.copyFileSync(file, path.join(args.keep, `callgrind.out.${part}`));
+      }
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
