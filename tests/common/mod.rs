@@ -164,7 +164,7 @@ pub async fn sdk_client_with(
         .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
         .load()
         .await;
-    Client::new(&sdk_config)
+    sdk::client_for(&sdk_config)
 }
 
 /// A new, empty counter table on the shared dynalite, so tests never see each other's hits.
