@@ -45,7 +45,7 @@ const WARMUP = 50;
 const MAX_N = 100_000; // every loop below is bounded by n, and n by this
 const MAX_RUNS = 50;
 
-// Issue 5's budgets, for the Rust function; medians of the runs.
+// The budgets the Rust function is held to (bench/README.md); medians of the runs.
 const BUDGETS = {
   initMs: 5,
   firstMs: 10,
