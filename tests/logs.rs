@@ -127,3 +127,22 @@ async fn a_dynamodb_failure_logs_its_cause_once_and_only_in_the_log() {
     let cause = line["cause"].as_str().expect("the cause is logged");
     assert!(cause.contains("Rate exceeded"), "{cause}");
 }
+
+#[test]
+fn spans_are_not_recorded_and_events_in_them_log_as_before() {
+    let captured = CapturedLogs::default();
+    {
+        let _guard = captured.install();
+        // lambda_runtime opens one like this around every invocation.
+        let span = tracing::info_span!("Lambda runtime invoke", requestId = "span-field");
+        assert!(span.is_disabled(), "an INFO span is not recorded");
+        let _entered = span.enter();
+        tracing::info!(status = 200, "hit counted");
+    }
+    let lines = captured.lines();
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    let line = parse(&lines[0]);
+    assert_eq!(line["message"], "hit counted");
+    assert_eq!(line["status"], 200);
+    assert!(!lines[0].contains("span-field"), "{}", lines[0]);
+}
