@@ -59,14 +59,15 @@ impl Config {
     /// An empty value counts as unset: the SAM template passes `""` for every optional setting.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let set = |name: &str| lookup(name).filter(|value| !value.is_empty());
+        // A name or URL: surrounding blanks are a typo, and nothing but blanks is unset.
+        let trimmed = |name: &str| {
+            set(name)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+        };
 
-        let table = set(Self::TABLE_VAR)
-            .map(|value| value.trim().to_owned())
-            .filter(|value| !value.is_empty())
-            .ok_or(ConfigError::MissingTable)?;
-        let endpoint = set(Self::ENDPOINT_VAR)
-            .map(|value| value.trim().to_owned())
-            .filter(|value| !value.is_empty());
+        let table = trimmed(Self::TABLE_VAR).ok_or(ConfigError::MissingTable)?;
+        let endpoint = trimmed(Self::ENDPOINT_VAR);
         // Set but blank (" , ") is refused by the parser: that list would stop every path.
         let allowed_paths = set(Self::ALLOWED_PATHS_VAR)
             .map(|value| AllowList::parse(&value))

@@ -92,16 +92,14 @@ impl Counter {
         };
 
         let path = visit.page.as_str();
-        let total = match visit.action {
-            Action::Count => self.store.increment(&visit.page).await,
-            Action::Read(_) => self.store.read(&visit.page).await,
+        // A read says why it did not count; a counted hit has no reason.
+        let (total, reason) = match visit.action {
+            Action::Count => (self.store.increment(&visit.page).await, None),
+            Action::Read(reason) => (self.store.read(&visit.page).await, Some(reason.as_str())),
         };
         match total {
             Ok(count) => {
-                let (counted, reason) = match visit.action {
-                    Action::Count => (true, None),
-                    Action::Read(reason) => (false, Some(reason.as_str())),
-                };
+                let counted = reason.is_none();
                 tracing::info!(
                     request_id,
                     status = 200,
