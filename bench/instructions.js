@@ -5,9 +5,12 @@
 // Needs valgrind (callgrind_control included). Not part of `make bench`; run it by hand:
 //
 //   node bench/instructions.js [--rust PATH] [--n 200] [--event get-counter.json] [--keep DIR]
+//                              [--user-agent TEXT | --no-user-agent]
 //
 // --event names the file in events/ every invocation sends: get-counter.json (a browser's hit,
 // the default), crawler-get.json (a crawler, answered with a read), view-count.json, ...
+// --user-agent replaces the event's User-Agent (--no-user-agent drops it): the difference from
+// --no-user-agent is what judging that User-Agent costs (bench/README.md, "Who counts").
 // Prints user-space instructions (valgrind's Ir: the bootstrap and the libraries it calls, not
 // the kernel) for init (exec -> first GET /next), the first invocation, and per warm invocation.
 // --keep DIR keeps callgrind's three dumps there (callgrind.out.1 init, .2 the first invocation,
@@ -26,13 +29,15 @@ const ROOT = path.resolve(__dirname, '..');
 const MAX_N = 10_000;
 
 function parseArgs(argv) {
-  const args = { rust: path.join(ROOT, '.aws-sam/build/CounterFunction/bootstrap'), n: 200, event: 'get-counter.json', keep: null };
+  const args = { rust: path.join(ROOT, '.aws-sam/build/CounterFunction/bootstrap'), n: 200, event: 'get-counter.json', keep: null, userAgent: undefined };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--rust' && argv[i + 1]) args.rust = path.resolve(argv[++i]);
     else if (argv[i] === '--n' && argv[i + 1]) args.n = Number(argv[++i]);
     else if (argv[i] === '--event' && argv[i + 1]) args.event = argv[++i];
     else if (argv[i] === '--keep' && argv[i + 1]) args.keep = path.resolve(argv[++i]);
-    else throw new Error(`usage: instructions.js [--rust PATH] [--n N] [--event FILE] [--keep DIR] (got ${argv[i]})`);
+    else if (argv[i] === '--user-agent' && argv[i + 1] !== undefined) args.userAgent = argv[++i];
+    else if (argv[i] === '--no-user-agent') args.userAgent = null;
+    else throw new Error(`usage: instructions.js [--rust PATH] [--n N] [--event FILE] [--keep DIR] [--user-agent TEXT | --no-user-agent] (got ${argv[i]})`);
   }
   if (!Number.isInteger(args.n) || args.n < 1 || args.n > MAX_N) throw new Error(`--n must be 1..${MAX_N}`);
   return args;
@@ -69,6 +74,10 @@ async function main() {
     { mode: 0o755 },
   );
   const event = JSON.parse(fs.readFileSync(path.join(ROOT, 'events', args.event), 'utf8'));
+  if (args.userAgent !== undefined) {
+    const headers = Object.fromEntries(Object.entries(event.headers ?? {}).filter(([k]) => k.toLowerCase() !== 'user-agent'));
+    event.headers = args.userAgent === null ? headers : { ...headers, 'user-agent': args.userAgent };
+  }
   const db = await startDynalite({ table: 'BenchHits' });
   let rt = null;
   try {
@@ -95,6 +104,7 @@ async function main() {
     const result = {
       bootstrap: path.relative(ROOT, args.rust),
       event: args.event,
+      userAgentBytes: args.userAgent === undefined ? undefined : (args.userAgent ?? '').length,
       n: args.n,
       initInstructions: init,
       firstInvocationInstructions: first,

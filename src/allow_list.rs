@@ -3,8 +3,12 @@
 //! Comma-separated entries, each an exact path (`/index.html`), or a prefix when it ends in
 //! `*` (`/blog/*` allows `/blog/` and everything under it, not `/blog` or `/blog-evil`); `*`
 //! alone allows every path. Exact by default, because a plain prefix `/` would allow anything.
+//! Each entry is written as the decoded path a browser's page sends, and passes the key rules
+//! (src/key.rs), so an entry that could never match stops the function at start.
 
 use std::fmt;
+
+use crate::key::{self, KeyError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllowList {
@@ -19,6 +23,9 @@ pub enum AllowListError {
     NoEntries,
     /// A `*` that does not end its entry (`/a*b`): neither a path nor a prefix.
     MisplacedWildcard(String),
+    /// An entry no request could ever match: the key rules refuse it, or it holds a `%XX`
+    /// escape or a blank (entries are compared with the decoded path).
+    NeverMatches { entry: String, why: &'static str },
 }
 
 impl fmt::Display for AllowListError {
@@ -32,6 +39,9 @@ impl fmt::Display for AllowListError {
                 f,
                 "{entry:?}: `*` may only end an entry (a prefix, like /blog/*) or stand alone"
             ),
+            AllowListError::NeverMatches { entry, why } => {
+                write!(f, "{entry:?} can never match a page: {why}")
+            }
         }
     }
 }
@@ -44,6 +54,7 @@ impl AllowList {
             prefixes: Vec::new(),
         };
         for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            check_entry(entry)?;
             match entry.strip_suffix('*') {
                 Some(prefix) if !prefix.contains('*') => list.prefixes.push(prefix.to_owned()),
                 None if !entry.contains('*') => list.exact.push(entry.to_owned()),
@@ -63,6 +74,39 @@ impl AllowList {
                 .iter()
                 .any(|prefix| path.starts_with(prefix.as_str()))
     }
+}
+
+/// An entry, or a prefix's text before its `*`, must be a path a request can carry.
+fn check_entry(entry: &str) -> Result<(), AllowListError> {
+    let text = entry.strip_suffix('*').unwrap_or(entry);
+    let why = if text.contains(char::is_whitespace) {
+        Some("it holds a blank; write the path as the page's address bar shows it, decoded")
+    } else if has_percent_escape(text) {
+        Some("it holds a %XX escape; write the path decoded (/café, not /caf%C3%A9)")
+    } else if text.is_empty() {
+        None
+    } else {
+        match key::check(text) {
+            Ok(()) | Err(KeyError::Blank) => None,
+            Err(KeyError::TooLong) => Some("it is longer than a key may be (2048 bytes)"),
+            Err(KeyError::Unreadable) => {
+                Some("it holds an invisible or look-alike character, which paths may not")
+            }
+        }
+    };
+    match why {
+        Some(why) => Err(AllowListError::NeverMatches {
+            entry: entry.to_owned(),
+            why,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn has_percent_escape(text: &str) -> bool {
+    text.as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
 }
 
 #[cfg(test)]
@@ -107,5 +151,43 @@ mod tests {
                 Err(AllowListError::MisplacedWildcard(entry.to_owned()))
             );
         }
+    }
+
+    #[test]
+    fn entries_that_could_never_match_are_refused_by_name() {
+        for entry in [
+            "/blog/ *",
+            "/a b",
+            "/caf%C3%A9",
+            "/x%2f*",
+            "/\u{200b}blog",
+            "/\u{3164}",
+        ] {
+            let error = AllowList::parse(&format!("/,{entry}")).unwrap_err();
+            assert!(
+                matches!(&error, AllowListError::NeverMatches { entry: e, .. } if e == entry),
+                "{entry:?}: {error:?}"
+            );
+            assert!(error.to_string().contains(&format!("{entry:?}")), "{error}");
+        }
+        let long = format!("/{}", "a".repeat(2048));
+        assert!(matches!(
+            AllowList::parse(&long),
+            Err(AllowListError::NeverMatches { .. })
+        ));
+        // A `%` that starts no escape is a character like any other.
+        assert!(allowed("/100%", "/100%"));
+    }
+
+    #[test]
+    fn every_error_names_what_to_do() {
+        assert!(AllowListError::NoEntries
+            .to_string()
+            .contains("/,/index.html,/blog/*"));
+        let wildcard = AllowListError::MisplacedWildcard("/a*b".to_owned()).to_string();
+        assert!(
+            wildcard.contains("\"/a*b\"") && wildcard.contains("/blog/*"),
+            "{wildcard}"
+        );
     }
 }

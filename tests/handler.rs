@@ -359,6 +359,29 @@ async fn format_and_separator_characters_are_400() {
     }
 }
 
+#[tokio::test]
+async fn characters_that_render_as_nothing_or_as_a_space_are_400() {
+    // Hangul fillers, the combining grapheme joiner, variation selectors; NBSP, ideographic space.
+    for raw in [
+        "path=%2Fblog%2F%E3%85%A4",
+        "path=%2F%E1%85%9F",
+        "path=%2Fa%CD%8F",
+        "path=%2Fa%EF%B8%8F",
+        "path=%2Fa%F3%A0%84%80",
+        "path=%2Fa%C2%A0b",
+        "path=%2Fa%E3%80%80b",
+    ] {
+        assert_rejected(get_with_query(raw), 400, "invalid_path").await;
+    }
+}
+
+#[tokio::test]
+async fn a_path_of_plain_spaces_is_missing() {
+    for raw in ["path=+", "path=%20%20", "path=+++"] {
+        assert_rejected(get_with_query(raw), 400, "missing_path").await;
+    }
+}
+
 /// Sends `get-counter.json` to a DynamoDB that fails with `rule`; checks status and code and
 /// that nothing internal leaks into the body.
 async fn assert_failure(rule: Rule, status: u16, error: &str) {

@@ -190,6 +190,20 @@ test('a COUNTER_ALLOWED_PATHS of only commas stops init with a clear message', a
   });
 });
 
+for (const [entry, named] of [['/blog/ *', '"/blog/ *"'], ['/caf%C3%A9', '"/caf%C3%A9"'], ['/\u200bblog', '"/\\u{200b}blog"']]) {
+  test(`an allow-list entry no page could match (${JSON.stringify(entry)}) stops init, naming it`, async (t) => {
+    const env = { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint, COUNTER_ALLOWED_PATHS: `/,${entry}` };
+    const broken = await startRuntimeApi({ bootstrap: bootstrapPath(), env });
+    t.after(() => broken.close());
+    await assert.rejects(broken.ready(), (err) => {
+      assert.match(err.message, /COUNTER_ALLOWED_PATHS/, 'the message names the variable');
+      assert.ok(err.message.includes(named), `the message names the entry ${named}: ${err.message}`);
+      assert.notEqual(err.sandbox.exitCode, 0, 'exits non-zero');
+      return true;
+    });
+  });
+}
+
 for (const [label, value] of [['unset', undefined], ['empty', '']]) {
   test(`DYNAMODB_TABLE ${label}: init fails with a clear message and a non-zero exit`, async (t) => {
     const env = { DYNAMODB_ENDPOINT: db.endpoint };

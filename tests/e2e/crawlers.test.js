@@ -1,0 +1,93 @@
+'use strict';
+// Who counts, on the built binary: every User-Agent of the corpora in tests/ua/ sent as a real
+// HTTP API event, and the verdicts compared with the npm package `isbot`, whose patterns the
+// function applies (plus its own few rules: src/crawler/ours.txt).
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { isbot } = require('isbot');
+const { startDynalite } = require('../../tools/local/dynalite');
+const { startRuntimeApi } = require('../../tools/local/runtime-api');
+const { ROOT, TABLE, bootstrapPath, readEvent } = require('./helpers');
+
+// The YAML subset of isbot's fixtures: `group:` lines, then `  - value` lines, some quoted.
+function fixture(name) {
+  const out = [];
+  for (const line of fs.readFileSync(path.join(ROOT, 'tests/ua', name), 'utf8').split('\n')) {
+    const item = line.match(/^\s+-\s(.*)$/);
+    if (!item) continue;
+    const v = item[1];
+    out.push(v.startsWith('"') ? JSON.parse(v) : v.startsWith("'") ? v.slice(1, -1).replace(/''/g, "'") : v);
+  }
+  return out;
+}
+
+// Tools in isbot's browser fixture that load pages for their own ends (src/crawler/ours.txt).
+const TOOLS = ['GTmetrix', 'YLT', 'Miniature.io/', 'Yahoo! Slurp', 'MozacFetch/'];
+// Counted by decision: how people try a deployed counter.
+const COMMAND_LINE = /^(curl|wget2?|httpie)\/[\w.-]+( \([\w.-]+\))?$/i;
+
+const people = [
+  ...fixture('isbot-browsers.yml').filter((ua) => !TOOLS.some((t) => ua.includes(t))),
+  ...fs.readFileSync(path.join(ROOT, 'tests/ua/user-agents.txt'), 'utf8').split('\n').filter(Boolean),
+];
+const crawlers = fixture('isbot-crawlers.yml');
+
+let db;
+let rt;
+let n = 0;
+
+before(async () => {
+  db = await startDynalite({ table: TABLE });
+  rt = await startRuntimeApi({
+    bootstrap: bootstrapPath(),
+    env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint },
+  });
+  await rt.ready();
+});
+
+after(async () => {
+  await rt?.close();
+  await db?.close();
+});
+
+// Whether the function counted a visit with this User-Agent, each on a page of its own.
+async function counted(ua) {
+  const event = readEvent('get-counter.json');
+  event.headers = { ...event.headers, 'user-agent': ua };
+  event.rawQueryString = `path=%2Fua%2F${n++}`;
+  const result = await rt.invoke(event);
+  assert.equal(result.error, undefined, `${ua}: ${JSON.stringify(result.error)}`);
+  assert.equal(result.payload.statusCode, 200, `${ua}: ${result.payload.body}`);
+  return JSON.parse(result.payload.body).counted;
+}
+
+test('every person of the corpora counts, in-app browsers and WebViews included', async (t) => {
+  const refused = [];
+  for (const ua of people) if (!(await counted(ua))) refused.push(ua);
+  assert.deepEqual(refused, [], 'people refused');
+  t.diagnostic(`${people.length} people, all counted`);
+});
+
+test("isbot's crawlers do not count, but for the command-line clients", async (t) => {
+  const slipped = [];
+  for (const ua of crawlers) {
+    const wasCounted = await counted(ua);
+    if (wasCounted !== COMMAND_LINE.test(ua)) slipped.push(ua);
+  }
+  assert.deepEqual(slipped, [], 'crawlers counted, or command-line clients refused');
+  t.diagnostic(`${crawlers.length} crawlers, ${crawlers.filter((ua) => COMMAND_LINE.test(ua)).length} of them command-line clients`);
+});
+
+test('the verdicts agree with the npm package isbot, but for our own rules', async (t) => {
+  const differ = [];
+  for (const ua of [...people, ...crawlers]) {
+    if ((await counted(ua)) === isbot(ua) && !COMMAND_LINE.test(ua)) differ.push(ua);
+  }
+  // Only the rules of src/crawler/ours.txt may part from isbot; none does on these corpora
+  // but the command-line clients, which isbot calls bots.
+  assert.deepEqual(differ, []);
+  t.diagnostic(`${people.length + crawlers.length} User-Agents, verdicts as isbot's`);
+});
