@@ -12,7 +12,7 @@ help:
 	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26"
 	@echo "make deploy  build, then sam deploy (needs AWS; DEPLOY_ARGS=--guided the first time)"
 	@echo "make bench   benchmark the shipped bootstrap (not part of the tests)"
-	@echo "LAMBDA_RUNTIME=provided.al2023 make build deploy   the same binary on Amazon Linux 2023"
+	@echo "LAMBDA_RUNTIME=provided.al2 make build deploy   the same binary on the deprecated Amazon Linux 2"
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -47,7 +47,7 @@ build: .venv/.installed
 deploy: build
 	scripts/sam.sh deploy $(DEPLOY_ARGS)
 
-# The runtime switch: provided.al2023 gets the very bytes of the default build.
+# The runtime switch: provided.al2 gets the very bytes of the default (provided.al2023) build.
 test-build: build
 	scripts/test-build.sh
 
