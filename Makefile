@@ -8,7 +8,7 @@ SHELL := /bin/bash
 help:
 	@echo "make dev     run the counter locally on http://127.0.0.1:3000/counter?path=/"
 	@echo "make test    install what the tests need, then run every test and check"
-	@echo "make lint    cargo fmt --check and clippy -D warnings"
+	@echo "make lint    cargo fmt --check, clippy -D warnings, checkov on the templates"
 	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26"
 	@echo "make deploy  build, then sam deploy (needs AWS; DEPLOY_ARGS=--guided the first time)"
 	@echo "make bench   benchmark the shipped bootstrap (not part of the tests)"
@@ -18,15 +18,17 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-.venv/.installed: requirements-dev.txt scripts/setup-python.sh
+.venv/.installed: requirements-dev.txt requirements-checkov.txt scripts/setup-python.sh
 	scripts/setup-python.sh
 	@touch $@
 
 setup: node_modules/.installed .venv/.installed
 
-lint:
+# checkov on the templates, offline (scripts/scan-templates.sh): a new finding fails here.
+lint: .venv/.installed
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
+	scripts/scan-templates.sh
 
 # Unit, handler and dynalite integration tests (tests/*.rs start dynalite themselves).
 # unit-tests-buildspec.yml swaps in cargo-nextest to publish JUnit.

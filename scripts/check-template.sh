@@ -5,7 +5,8 @@
 #   3. pytest tests/infra tests/ops      the transformed template's properties (CORS, throttle,
 #                                        Retain, PITR, deletion protection, IAM scope, env,
 #                                        outputs, access log, alarms, dashboard), cfn-lint per
-#                                        runtime (the W2531 decision), samconfig, buildspecs, SVG;
+#                                        runtime (the W2531 decision), samconfig, buildspecs, SVG,
+#                                        checkov's waivers and a weakened template failing it;
 #                                        and the README's operator recipes, run with .venv/bin/aws
 #                                        against dynalite (needs node_modules/)
 # One pytest run for both, so that a PYTEST_ADDOPTS=--junitxml=… (unit-tests-buildspec.yml)
