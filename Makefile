@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup lint test test-rust test-infra test-build test-e2e dev build deploy bench
+.PHONY: help setup lint test test-rust test-infra test-build test-e2e dev build deploy pipeline bench
 
 help:
 	@echo "make dev     run the counter locally on http://127.0.0.1:3000/counter?path=/"
@@ -11,6 +11,7 @@ help:
 	@echo "make lint    cargo fmt --check, clippy -D warnings, checkov on the templates"
 	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26"
 	@echo "make deploy  build, then sam deploy (needs AWS; DEPLOY_ARGS=--guided the first time)"
+	@echo "make pipeline  create or update the CodePipeline stack (needs AWS; PIPELINE_ARGS=...)"
 	@echo "make bench   benchmark the shipped bootstrap (not part of the tests)"
 	@echo "LAMBDA_RUNTIME=provided.al2 make build deploy   the same binary on the deprecated Amazon Linux 2"
 
@@ -48,6 +49,13 @@ build: .venv/.installed
 # Needs AWS credentials and a region. The first time: make deploy DEPLOY_ARGS=--guided
 deploy: build
 	scripts/sam.sh deploy $(DEPLOY_ARGS)
+
+# Needs AWS credentials and a region: creates or updates the pipeline stack (pipeline.yaml);
+# parameters keep their values between runs unless PIPELINE_ARGS overrides them.
+PIPELINE_STACK ?= cloudresumecounter-pipeline
+pipeline: .venv/.installed
+	.venv/bin/aws cloudformation deploy --template-file pipeline.yaml --stack-name $(PIPELINE_STACK) \
+	  --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset $(PIPELINE_ARGS)
 
 # The runtime switch: provided.al2 gets the very bytes of the default (provided.al2023) build.
 test-build: build
