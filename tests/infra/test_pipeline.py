@@ -69,6 +69,15 @@ def role_actions(pipeline: dict[str, Any], role: str) -> set[str]:
     return {a for name, s in statements(pipeline) if name == role for a in as_list(s["Action"])}
 
 
+def action_role(pipeline: dict[str, Any], stage: str, name: str) -> str:
+    return get_att_resource(action(pipeline, stage, name)["Configuration"]["RoleArn"])
+
+
+def placeholders(pipeline: dict[str, Any]) -> dict[str, str]:
+    """Each parameter's name as "<Name>", to resolve a Fn::Sub and see which went where."""
+    return {p: f"<{p}>" for p in pipeline["Parameters"]}
+
+
 # --- the file as a whole ----------------------------------------------------------------------
 
 
@@ -111,10 +120,8 @@ def test_pipeline_updates_itself_first_keeping_every_parameter(pipeline):
     assert template_path == f"Source::{PIPELINE.name}"
     assert pipeline["Resources"]["Pipeline"]["Properties"]["RestartExecutionOnUpdate"] is True
     # An omitted parameter would fall back to its default on the next self-update.
-    overrides = json.loads(sub(create["Configuration"]["ParameterOverrides"], **{
-        p: f"<{p}>" for p in pipeline["Parameters"]
-    }))
-    assert overrides == {p: f"<{p}>" for p in pipeline["Parameters"]}
+    overrides = create["Configuration"]["ParameterOverrides"]
+    assert json.loads(sub(overrides, **placeholders(pipeline))) == placeholders(pipeline)
 
 
 # --- the two CodeBuild jobs -------------------------------------------------------------------
@@ -165,13 +172,17 @@ def test_test_reports_land_in_the_report_groups(pipeline):
     assert all(g["Properties"]["Type"] == "TEST" for g in groups.values())
     assert all(r["file-format"] == "JUNITXML" for r in reports.values())
     test_role = get_att_resource(project_of(pipeline, "Test")["ServiceRole"])
-    (reporting,) = [s for n, s in statements(pipeline) if n == test_role and "codebuild:CreateReport" in s["Action"]]
+    (reporting,) = [
+        s for n, s in statements(pipeline)
+        if n == test_role and "codebuild:CreateReport" in s["Action"]
+    ]
     assert {get_att_resource(r) for r in reporting["Resource"]} == set(groups)
 
 
 def test_build_takes_bucket_and_mode_from_the_pipeline(pipeline):
     build = action(pipeline, "Build", "Build")
-    variables = json.loads(sub(build["Configuration"]["EnvironmentVariables"], ArtifactBucket="<bucket>"))
+    variables = build["Configuration"]["EnvironmentVariables"]
+    variables = json.loads(sub(variables, ArtifactBucket="<bucket>"))
     assert {v["name"]: v["value"] for v in variables} == {
         "DEPLOY_MODE": "package", "ARTIFACT_BUCKET": "<bucket>",
     }
@@ -183,7 +194,11 @@ def test_build_takes_bucket_and_mode_from_the_pipeline(pipeline):
 
 
 @pytest.mark.parametrize(
-    "stage, stack, table", [("DeployTest", "TestStackName", "TestTableName"), ("DeployProd", "ProdStackName", "ProdTableName")]
+    "stage, stack, table",
+    [
+        ("DeployTest", "TestStackName", "TestTableName"),
+        ("DeployProd", "ProdStackName", "ProdTableName"),
+    ],
 )
 def test_deploy_is_a_change_set_of_the_build_artifact_then_executed(pipeline, stage, stack, table):
     create = action(pipeline, stage, "CreateChangeSet")
@@ -205,7 +220,7 @@ def test_deploy_is_a_change_set_of_the_build_artifact_then_executed(pipeline, st
     assert set(config["Capabilities"].split(",")) == {"CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"}
 
     counter = load_template()["Parameters"]
-    overrides = json.loads(sub(config["ParameterOverrides"], **{p: f"<{p}>" for p in pipeline["Parameters"]}))
+    overrides = json.loads(sub(config["ParameterOverrides"], **placeholders(pipeline)))
     assert set(overrides) <= set(counter), "only the counter's own parameters"
     assert overrides["TableName"] == f"<{table}>"
 
@@ -215,9 +230,12 @@ def test_production_waits_for_an_optional_approval(pipeline):
     approve, no_approval = first["Fn::If"][1:]
     assert first["Fn::If"][0] == "ApprovalRequired"
     assert no_approval == {"Ref": "AWS::NoValue"}
-    assert approve["ActionTypeId"] == {"Category": "Approval", "Owner": "AWS", "Provider": "Manual", "Version": "1"}
+    assert approve["ActionTypeId"] == {
+        "Category": "Approval", "Owner": "AWS", "Provider": "Manual", "Version": "1",
+    }
     assert all(approve["RunOrder"] < a["RunOrder"] for a in rest)
-    assert pipeline["Conditions"]["ApprovalRequired"] == {"Fn::Equals": [{"Ref": "RequireApproval"}, "true"]}
+    condition = pipeline["Conditions"]["ApprovalRequired"]
+    assert condition == {"Fn::Equals": [{"Ref": "RequireApproval"}, "true"]}
     assert pipeline["Parameters"]["RequireApproval"]["Default"] == "true"
 
 
@@ -278,15 +296,15 @@ def test_one_role_per_job(pipeline):
         "pipeline": get_att_resource(resources["Pipeline"]["Properties"]["RoleArn"]),
         "test": get_att_resource(project_of(pipeline, "Test")["ServiceRole"]),
         "build": get_att_resource(project_of(pipeline, "Build")["ServiceRole"]),
-        "update-pipeline": get_att_resource(action(pipeline, "UpdatePipeline", "CreateChangeSet")["Configuration"]["RoleArn"]),
-        "deploy": get_att_resource(action(pipeline, "DeployTest", "CreateChangeSet")["Configuration"]["RoleArn"]),
+        "update-pipeline": action_role(pipeline, "UpdatePipeline", "CreateChangeSet"),
+        "deploy": action_role(pipeline, "DeployTest", "CreateChangeSet"),
     }
     assert len(set(jobs.values())) == len(jobs), jobs
     assert set(jobs.values()) == set(resources_of_type(pipeline, "AWS::IAM::Role"))
     for stage in ("UpdatePipeline", "DeployTest", "DeployProd"):
         for name in ("CreateChangeSet", "ExecuteChangeSet"):
-            role = get_att_resource(action(pipeline, stage, name)["Configuration"]["RoleArn"])
-            assert role == (jobs["update-pipeline"] if stage == "UpdatePipeline" else jobs["deploy"])
+            expected = jobs["update-pipeline"] if stage == "UpdatePipeline" else jobs["deploy"]
+            assert action_role(pipeline, stage, name) == expected
     services = {"pipeline": "codepipeline", "test": "codebuild", "build": "codebuild",
                 "update-pipeline": "cloudformation", "deploy": "cloudformation"}
     for job, role in jobs.items():
@@ -321,7 +339,7 @@ def test_roles_pass_roles_only_to_the_service_that_needs_them(pipeline):
 
 
 def test_deploy_role_covers_every_service_the_counter_uses_and_no_more(pipeline, cfn):
-    deploy = get_att_resource(action(pipeline, "DeployTest", "CreateChangeSet")["Configuration"]["RoleArn"])
+    deploy = action_role(pipeline, "DeployTest", "CreateChangeSet")
     granted = {a.split(":")[0] for a in role_actions(pipeline, deploy)}
     service_of = {"ApiGatewayV2": "apigateway", "Logs": "logs", "CloudWatch": "cloudwatch"}
     needed = {
@@ -333,13 +351,18 @@ def test_deploy_role_covers_every_service_the_counter_uses_and_no_more(pipeline,
 
 
 def test_deploy_role_cannot_delete_a_table_and_only_touches_the_two(pipeline):
-    deploy = get_att_resource(action(pipeline, "DeployTest", "CreateChangeSet")["Configuration"]["RoleArn"])
-    table_statements = [s for n, s in statements(pipeline) if n == deploy and any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
+    deploy = action_role(pipeline, "DeployTest", "CreateChangeSet")
+    table_statements = [
+        s for n, s in statements(pipeline)
+        if n == deploy and any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
+    ]
     assert table_statements
     for statement in table_statements:
         assert "dynamodb:DeleteTable" not in statement["Action"]
         assert not any("*" in a for a in statement["Action"])
-        named = {v for r in statement["Resource"] for v in sub_variables(r) if not v.startswith("AWS::")}
+        named = {v for r in statement["Resource"] for v in sub_variables(r)} - {
+            "AWS::Partition", "AWS::Region", "AWS::AccountId",
+        }
         assert named == {"TestTableName", "ProdTableName"}
 
 

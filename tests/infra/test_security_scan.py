@@ -37,9 +37,9 @@ def test_every_waiver_names_a_check_and_gives_a_reason(name):
     for resource, skips in found.items():
         for skip in skips:
             assert set(skip) == {"id", "comment"}, f"{name} {resource}: {skip}"
-            assert CHECK_ID.match(skip["id"]), f"{name} {resource}: not a checkov AWS check: {skip['id']}"
-            reason = skip["comment"].strip()
-            assert len(reason.split()) >= 8, f"{name} {resource} {skip['id']}: a reason a reviewer can check"
+            where = f"{name} {resource} {skip['id']}"
+            assert CHECK_ID.match(skip["id"]), f"{where}: not a checkov AWS check"
+            assert len(skip["comment"].split()) >= 8, f"{where}: a reason a reviewer can check"
         ids = [s["id"] for s in skips]
         assert len(ids) == len(set(ids)), f"{name} {resource}: a check waived twice"
     # Waivers live in Metadata only: a `# checkov:skip=` comment would not survive the transform.
