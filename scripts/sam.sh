@@ -2,15 +2,16 @@
 # The SAM CLI with the project's own tools (.venv/: SAM CLI, cargo-lambda, zig), for `make build`
 # and `make deploy`:
 #   scripts/sam.sh build             sam build, then proof that the artifact runs on both
-#                                    provided.al2 (glibc 2.26) and provided.al2023 (glibc 2.34):
+#                                    provided.al2023 (glibc 2.34) and provided.al2 (glibc 2.26):
 #                                    .aws-sam/build/CounterFunction/bootstrap must be an x86-64
 #                                    ELF whose highest GLIBC_ symbol version is <= 2.26
 #   scripts/sam.sh deploy [ARGS]     sam deploy (needs AWS credentials and a region)
-# LAMBDA_RUNTIME=provided.al2023 passes --parameter-overrides LambdaRuntime=… to either; unset,
-# samconfig.toml's parameters apply.
+# LAMBDA_RUNTIME=provided.al2 passes --parameter-overrides LambdaRuntime=… to either; unset,
+# samconfig.toml's parameters apply (provided.al2023).
 #
-# cargo-lambda compiles in the source tree: release profile, --target
-# x86_64-unknown-linux-gnu.2.26 (SAM adds it because the runtime is provided.al2), so the
+# cargo-lambda compiles in the source tree: release profile, target
+# x86_64-unknown-linux-gnu.2.26 (from Cargo.toml's [package.metadata.lambda.build], whatever the
+# runtime; SAM adds the same --target for provided.al2 only), so the
 # objects land in target/x86_64-unknown-linux-gnu/release/ and the binary in
 # target/lambda/bootstrap/bootstrap, apart from the host-target debug builds of `cargo test` and
 # clippy. A second run reuses them (cargo finds everything fresh).
@@ -68,8 +69,8 @@ if ! version_le "$glibc" "$MAX_GLIBC"; then
       | awk -v v="$v" '{print "  " $NF " (GLIBC_" v ")"}' >&2
   done
   die "$ARTIFACT needs GLIBC_$glibc > $MAX_GLIBC, so it would not start on provided.al2." \
-    "It must be built for x86_64-unknown-linux-gnu.2.26, which SAM asks cargo-lambda for" \
-    "only when the function's Runtime resolves to provided.al2."
+    "It must be built for x86_64-unknown-linux-gnu.2.26: check target in Cargo.toml's" \
+    "[package.metadata.lambda.build] (SAM passes a target only for provided.al2)."
 fi
 
 size=$(stat -c %s "$ARTIFACT")

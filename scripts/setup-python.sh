@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Creates the project-local virtualenv .venv/ and installs the pinned infrastructure tools into
 # it: aws-sam-cli, aws-sam-translator, cfn-lint, cargo-lambda, ziglang (cargo-lambda's linker,
-# which targets glibc 2.26), pytest and the AWS CLI v1 (awscli: the README's operator recipes).
+# which targets glibc 2.26), pytest and the AWS CLI v1 (awscli: the README's operator recipes);
+# and checkov (requirements-checkov.txt) in a venv of its own, .venv/checkov/, whose entry point
+# is linked as .venv/bin/checkov (its exact boto3 pin excludes the SAM CLI's).
 # Nothing is installed outside .venv/.
 # Run by `make setup` / `make test-infra` / `make build` (through .venv/.installed).
 set -euo pipefail
@@ -26,8 +28,15 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 .venv/bin/python -m pip install --quiet --requirement requirements-dev.txt \
   || die "pip install -r requirements-dev.txt failed (PyPI must be reachable)"
 
+if [[ ! -x .venv/checkov/bin/python ]]; then
+  python3 -m venv .venv/checkov || die "python3 -m venv .venv/checkov failed"
+fi
+.venv/checkov/bin/python -m pip install --quiet --requirement requirements-checkov.txt \
+  || die "pip install -r requirements-checkov.txt failed (PyPI must be reachable)"
+ln -sfn ../checkov/bin/checkov .venv/bin/checkov
+
 # Fail now, not halfway through a build, if an entry point is missing.
-for tool in sam cfn-lint cargo-lambda pytest aws; do
+for tool in sam cfn-lint cargo-lambda pytest aws checkov; do
   [[ -x .venv/bin/$tool ]] || die ".venv/bin/$tool missing after install: check requirements-dev.txt"
 done
 .venv/bin/python -m ziglang version >/dev/null \
@@ -38,4 +47,5 @@ echo "setup-python.sh: .venv ready:" \
   "cfn-lint $(.venv/bin/cfn-lint --version | awk '{print $2}')," \
   "$(.venv/bin/cargo-lambda lambda --version | awk '{print $1, $2}')," \
   "zig $(.venv/bin/python -m ziglang version)," \
-  "$(.venv/bin/aws --version 2>&1 | awk '{print $1}')"
+  "$(.venv/bin/aws --version 2>&1 | awk '{print $1}')," \
+  "checkov $(.venv/bin/checkov --version)"

@@ -4,14 +4,14 @@
 `!Ref LambdaRuntime`, and cfn-lint's runtime-lifecycle rules only read literal strings. So
 here the function's Runtime is replaced by each allowed value and the template is linted again.
 
-The decision on provided.al2 (the default, as the product specifies):
-- W2531 "runtime deprecated" is accepted. AWS deprecated provided.al2 on 2026-07-31, but new
-  functions on it can still be created, and the same binary runs on provided.al2023
-  (glibc <= 2.26), one parameter away. The warning is printed, not fatal.
+The decision on provided.al2 (selectable, no longer the default):
+- W2531 "runtime deprecated" is accepted. AWS deprecated provided.al2 on 2026-07-31, but
+  functions on it can still be created and updated, and the same binary runs on both runtimes
+  (glibc <= 2.26). The warning is printed, not fatal.
 - E2531 "creation blocked" / E2533 "update blocked" are NOT accepted: once cfn-lint's
-  lifecycle data says AWS blocks them (creation from 2027-02-01 in cfn-lint 1.58.0's data), a
-  fresh `sam deploy` with the defaults would fail, so CI fails too, and the default must move to
-  provided.al2023.
+  lifecycle data says AWS blocks them (creation from 2027-02-01 in cfn-lint 1.58.0's data),
+  choosing provided.al2 would fail a deploy, so CI fails too, and provided.al2 must leave
+  LambdaRuntime's AllowedValues.
 - Every other finding fails, for both runtimes.
 """
 

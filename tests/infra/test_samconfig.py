@@ -40,11 +40,11 @@ def test_package_resolves_its_bucket(samconfig):
 
 
 def test_parameter_overrides_apply_to_build_too_and_match_template_defaults(samconfig):
-    # Global, so `sam build` resolves the same LambdaRuntime as `sam deploy`: for provided.al2
-    # SAM builds against glibc 2.26. Equal to the defaults, so the two never drift apart.
+    # Global, so `sam build` resolves the same LambdaRuntime as `sam deploy`. Equal to the
+    # defaults, so the two never drift apart.
     params = load_template()["Parameters"]
     found = overrides(samconfig)
-    assert found.get("LambdaRuntime") == "provided.al2"
+    assert found.get("LambdaRuntime") == "provided.al2023"
     for name, value in found.items():
         assert name in params, f"samconfig overrides unknown parameter {name}"
         assert value == str(params[name]["Default"]), f"{name}: samconfig {value!r} != template default"

@@ -7,6 +7,7 @@ Each test names one promise (CORS, throttling, the table surviving the stack, le
 from __future__ import annotations
 
 import re
+import tomllib
 from typing import Any
 
 import pytest
@@ -53,13 +54,20 @@ def test_function_is_the_rust_bootstrap_on_an_os_only_runtime(sam_template, cfn)
     assert re.search(r'\[\[bin\]\]\s*name\s*=\s*"bootstrap"', cargo), "Cargo.toml has no bootstrap binary"
 
 
-def test_runtime_parameter_defaults_to_provided_al2_and_allows_al2023(cfn):
-    # SAM passes --target x86_64-unknown-linux-gnu.2.26 to cargo-lambda only when the runtime
-    # resolves to provided.al2: that default is what keeps the binary at glibc <= 2.26.
+def test_runtime_parameter_defaults_to_provided_al2023_and_allows_al2(cfn):
+    # provided.al2 is deprecated; it stays selectable for stacks that still run on it.
     param = cfn["Parameters"]["LambdaRuntime"]
     assert param["Type"] == "String"
-    assert param["Default"] == "provided.al2"
+    assert param["Default"] == "provided.al2023"
     assert sorted(param["AllowedValues"]) == ["provided.al2", "provided.al2023"]
+
+
+def test_cargo_metadata_pins_the_glibc_2_26_target():
+    # SAM passes no --target for provided.al2023, so this Cargo.toml entry is what keeps the one
+    # artifact at glibc <= 2.26 for both runtimes (scripts/sam.sh build checks the binary).
+    cargo = tomllib.loads((ROOT / "Cargo.toml").read_text(encoding="utf-8"))
+    build = cargo["package"]["metadata"]["lambda"]["build"]
+    assert build["target"] == ["x86_64-unknown-linux-gnu.2.26"]
 
 
 def test_function_environment(cfn):
