@@ -77,6 +77,9 @@ async function main() {
   if (args.userAgent !== undefined) {
     const headers = Object.fromEntries(Object.entries(event.headers ?? {}).filter(([k]) => k.toLowerCase() !== 'user-agent'));
     event.headers = args.userAgent === null ? headers : { ...headers, 'user-agent': args.userAgent };
+    // The function reads the gateway's copy.
+    if (args.userAgent === null) delete event.requestContext.http.userAgent;
+    else event.requestContext.http.userAgent = args.userAgent;
   }
   const db = await startDynalite({ table: 'BenchHits' });
   let rt = null;

@@ -57,6 +57,7 @@ after(async () => {
 async function counted(ua) {
   const event = readEvent('get-counter.json');
   event.headers = { ...event.headers, 'user-agent': ua };
+  event.requestContext.http.userAgent = ua; // the gateway's copy, which the function reads
   event.rawQueryString = `path=%2Fua%2F${n++}`;
   const result = await rt.invoke(event);
   assert.equal(result.error, undefined, `${ua}: ${JSON.stringify(result.error)}`);
