@@ -12,8 +12,7 @@ use serde_json::value::RawValue;
 // memory than a thread pool that would sit idle.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    telemetry::init();
-    let config = match Config::from_env() {
+    let config = match logging_then_config() {
         Ok(config) => config,
         Err(err) => {
             eprintln!("cloudresumecounter: cannot start: {err}");
@@ -37,4 +36,10 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Everything read from the environment at init; an error names the variable to fix.
+fn logging_then_config() -> Result<Config, Box<dyn std::error::Error>> {
+    telemetry::init()?;
+    Ok(Config::from_env()?)
 }
