@@ -159,7 +159,12 @@ pub async fn sdk_client_with(
     endpoint: &str,
     adjust: impl FnOnce(ConfigLoader) -> ConfigLoader,
 ) -> Client {
-    let sdk_config = adjust(sdk::loader(Some(endpoint)))
+    client_from(adjust(sdk::loader(Some(endpoint)))).await
+}
+
+/// The client of an SDK set-up, with the fixed region and credentials a local emulator accepts.
+pub async fn client_from(loader: ConfigLoader) -> Client {
+    let sdk_config = loader
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
         .load()
