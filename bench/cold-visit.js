@@ -7,7 +7,9 @@
 //           whose chain is shaped like AWS's (RSA-2048 leaf, intermediate, root);
 //   custom  the shipped bootstrap with DYNAMODB_ENDPOINT=https://... (the TLS front) and
 //           SSL_CERT_FILE naming the test root: the system-roots path;
-//   aws, pre-connected   the rehearsal making its connection at init (REHEARSAL_PRECONNECT).
+//   custom with N system roots   the same, SSL_CERT_FILE the system's CA bundle plus the test
+//           root: what a whole system store costs to load;
+//   aws, connected at init   the rehearsal making its connection at init (REHEARSAL_PRECONNECT).
 // Instructions with callgrind (bench/instructions.js), wall time as the median of `spawns`
 // sandboxes without valgrind. Run by bench.js (`make bench`); budgets in BUDGETS.
 
@@ -32,24 +34,35 @@ const counted = (label) => (r) => {
   if (!r.payload || r.payload.statusCode !== 200) throw new Error(`${label}: invocation failed: ${JSON.stringify(r)}`);
 };
 
-// Wall time of init and of the first invocation, in `spawns` fresh sandboxes.
-async function wallTimes({ bootstrap, env }, event, spawns, check) {
-  const init = [];
-  const first = [];
-  for (let i = 0; i < spawns; i++) {
-    const rt = await startRuntimeApi({ bootstrap, env, logLines: 10 });
-    try {
-      const sb = rt.sandbox;
-      await rt.ready();
-      const r = await rt.invoke(event);
-      check(r);
-      init.push(sb.readyAt - sb.spawnedAt);
-      first.push(r.endedAt - r.startedAt);
-    } finally {
-      await rt.close();
-    }
+// One cold visit in a fresh sandbox: { initMs, firstMs }.
+async function oneColdVisit({ bootstrap, env, check }, event) {
+  const rt = await startRuntimeApi({ bootstrap, env, logLines: 10 });
+  try {
+    const sb = rt.sandbox;
+    await rt.ready();
+    const r = await rt.invoke(event);
+    check(r);
+    return { initMs: sb.readyAt - sb.spawnedAt, firstMs: r.endedAt - r.startedAt };
+  } finally {
+    await rt.close();
   }
-  return { initMs: median(init), firstMs: median(first), initRuns: init, firstRuns: first };
+}
+
+// Wall times: one untimed visit per scenario (dynalite, the front and this process warm up on
+// the first ones), then `spawns` rounds taking the scenarios in turn, so a busy moment of the
+// machine falls on all of them alike. Medians per scenario.
+async function wallTimes(scenarios, event, spawns) {
+  for (const s of scenarios) await oneColdVisit(s, event);
+  const runs = new Map(scenarios.map((s) => [s, []]));
+  for (let i = 0; i < spawns; i++) for (const s of scenarios) runs.get(s).push(await oneColdVisit(s, event));
+  return new Map(
+    scenarios.map((s) => {
+      const visits = runs.get(s);
+      const init = visits.map((v) => v.initMs);
+      const first = visits.map((v) => v.firstMs);
+      return [s, { initMs: median(init), firstMs: median(first), initRuns: init, firstRuns: first }];
+    }),
+  );
 }
 
 async function coldVisits({ rust, rehearsal, event, spawns = 5, instructions = true }) {
@@ -74,6 +87,12 @@ async function coldVisits({ rust, rehearsal, event, spawns = 5, instructions = t
         bootstrap: rust,
         env: { ...base, DYNAMODB_ENDPOINT: front.endpoint, SSL_CERT_FILE: pki.root },
       },
+      ...systemBundle(pkiDir, pki.root).map((bundle) => ({
+        name: 'customBundle',
+        label: `HTTPS, custom endpoint, ${bundle.roots} system roots + test root`,
+        bootstrap: rust,
+        env: { ...base, DYNAMODB_ENDPOINT: front.endpoint, SSL_CERT_FILE: bundle.file },
+      })),
       {
         name: 'awsPreconnect',
         label: 'HTTPS, AWS path, connected at init',
@@ -81,15 +100,15 @@ async function coldVisits({ rust, rehearsal, event, spawns = 5, instructions = t
         env: { ...base, DYNAMODB_ENDPOINT: front.endpoint, REHEARSAL_ROOT: pki.root, REHEARSAL_PRECONNECT: '1' },
       },
     ];
+    for (const s of scenarios) s.check = counted(s.name);
+    const walls = await wallTimes(scenarios, event, spawns);
     const rows = [];
     for (const s of scenarios) {
-      const check = counted(s.name);
-      const wall = await wallTimes(s, event, spawns, check);
-      const row = { name: s.name, label: s.label, ...wall, instructions: null };
-      if (instructions) row.instructions = await countInstructions({ bootstrap: s.bootstrap, env: s.env, event, check });
+      const row = { name: s.name, label: s.label, ...walls.get(s), instructions: null };
+      if (instructions) row.instructions = await countInstructions({ bootstrap: s.bootstrap, env: s.env, event, check: s.check });
       rows.push(row);
       process.stderr.write(
-        `bench: cold visit, ${s.label}: init ${wall.initMs.toFixed(2)} ms, first ${wall.firstMs.toFixed(2)} ms` +
+        `bench: cold visit, ${s.label}: init ${row.initMs.toFixed(2)} ms, first ${row.firstMs.toFixed(2)} ms` +
           (row.instructions ? `, ${row.instructions.init} + ${row.instructions.first} instructions` : '') +
           '\n',
       );
@@ -100,6 +119,18 @@ async function coldVisits({ rust, rehearsal, event, spawns = 5, instructions = t
     await db.close();
     fs.rmSync(pkiDir, { recursive: true, force: true });
   }
+}
+
+// The system's CA bundle with the test root appended, as a custom endpoint's SSL_CERT_FILE: what
+// loading a whole system store costs (none on this machine: no row).
+const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
+function systemBundle(dir, root) {
+  const found = SYSTEM_BUNDLES.find((f) => fs.existsSync(f));
+  if (!found) return [];
+  const pem = fs.readFileSync(found, 'utf8');
+  const file = path.join(dir, 'system-bundle-and-test-root.pem');
+  fs.writeFileSync(file, `${pem}\n${fs.readFileSync(root, 'utf8')}`);
+  return [{ file, roots: (pem.match(/-----BEGIN CERTIFICATE-----/g) || []).length }];
 }
 
 const total = (row) => (row?.instructions ? row.instructions.init + row.instructions.first : null);

@@ -75,11 +75,13 @@ function makeTestPki(dir) {
 // TLS on 127.0.0.1, each connection piped to `to` (a port on 127.0.0.1) once the handshake is done.
 async function startTlsFront({ to, pki, leafOnly = false }) {
   const counts = { handshakes: 0, refused: 0 };
+  // No Nagle on either side: it would hold a flight's last segment for the client's delayed
+  // ACK, 40 ms a time on loopback, where AWS's servers add no such wait.
   const server = tls.createServer(
-    { key: fs.readFileSync(pki.key), cert: fs.readFileSync(leafOnly ? pki.leaf : pki.chain) },
+    { key: fs.readFileSync(pki.key), cert: fs.readFileSync(leafOnly ? pki.leaf : pki.chain), noDelay: true },
     (socket) => {
       counts.handshakes++;
-      const upstream = net.connect({ host: '127.0.0.1', port: to });
+      const upstream = net.connect({ host: '127.0.0.1', port: to, noDelay: true });
       socket.pipe(upstream).pipe(socket);
       const end = () => (socket.destroy(), upstream.destroy());
       socket.on('error', end);
