@@ -80,6 +80,7 @@ async function coldVisits({ rust, rehearsal, event, spawns = 5, instructions = t
         label: 'HTTPS, AWS path (embedded roots + test root)',
         bootstrap: rehearsal,
         env: { ...base, DYNAMODB_ENDPOINT: front.endpoint, REHEARSAL_ROOT: pki.root },
+        underValgrind: { REHEARSAL_UNDER_VALGRIND: '1' },
       },
       {
         name: 'custom',
@@ -98,6 +99,7 @@ async function coldVisits({ rust, rehearsal, event, spawns = 5, instructions = t
         label: 'HTTPS, AWS path, connected at init',
         bootstrap: rehearsal,
         env: { ...base, DYNAMODB_ENDPOINT: front.endpoint, REHEARSAL_ROOT: pki.root, REHEARSAL_PRECONNECT: '1' },
+        underValgrind: { REHEARSAL_UNDER_VALGRIND: '1' },
       },
     ];
     for (const s of scenarios) s.check = counted(s.name);
@@ -105,7 +107,7 @@ async function coldVisits({ rust, rehearsal, event, spawns = 5, instructions = t
     const rows = [];
     for (const s of scenarios) {
       const row = { name: s.name, label: s.label, ...walls.get(s), instructions: null };
-      if (instructions) row.instructions = await countInstructions({ bootstrap: s.bootstrap, env: s.env, event, check: s.check });
+      if (instructions) row.instructions = await oneHandshakeCount(s, event, front);
       rows.push(row);
       process.stderr.write(
         `bench: cold visit, ${s.label}: init ${row.initMs.toFixed(2)} ms, first ${row.firstMs.toFixed(2)} ms` +
@@ -133,6 +135,27 @@ function systemBundle(dir, root) {
   return [{ file, roots: (pem.match(/-----BEGIN CERTIFICATE-----/g) || []).length }];
 }
 
+// Under valgrind code runs some 50 times slower, and on a busy machine a first handshake or
+// request can outlast the SDK's timeouts (connect 200 ms, attempt 500 ms): the attempt is
+// dropped and the retry shakes hands again, adding a whole handshake to the count. The
+// rehearsal takes long timeouts there (REHEARSAL_UNDER_VALGRIND); the shipped bootstrap keeps
+// its own, so the front checks each count (a handshake broken off, or more than one) and a
+// count that needed a retry is discarded and taken again, at most MAX_COUNTS times.
+const MAX_COUNTS = 6;
+async function oneHandshakeCount(s, event, front) {
+  const tls = s.env.DYNAMODB_ENDPOINT === front.endpoint;
+  for (let attempt = 1; ; attempt++) {
+    const before = front.counts();
+    const env = { ...s.env, ...s.underValgrind };
+    const counts = await countInstructions({ bootstrap: s.bootstrap, env, event, check: s.check });
+    const after = front.counts();
+    const clean = !tls || (after.handshakes - before.handshakes === 1 && after.refused === before.refused);
+    if (clean) return { ...counts, discarded: attempt - 1 };
+    process.stderr.write(`bench: cold visit, ${s.label}: a handshake was retried under valgrind (${JSON.stringify({ before, after })}); counting again\n`);
+    if (attempt === MAX_COUNTS) throw new Error(`${s.label}: no count with a single handshake in ${MAX_COUNTS} tries`);
+  }
+}
+
 const total = (row) => (row?.instructions ? row.instructions.init + row.instructions.first : null);
 
 function budgetChecks(rows) {
@@ -158,7 +181,7 @@ function renderColdVisits(report, table) {
   for (const r of report.rows) {
     rows.push([r.label, m(r.instructions?.init), m(r.instructions?.first), m(total(r)), ms(r.initMs), ms(r.firstMs), ms(r.initMs + r.firstMs)]);
   }
-  const lines = ['', table(rows), `wall times: medians of ${report.spawns} sandboxes each; instructions: callgrind, one sandbox each.`];
+  const lines = ['', table(rows), `wall times: medians of ${report.spawns} sandboxes each; instructions: callgrind, one sandbox each, with one handshake.`];
   if (!report.rows[0].instructions) lines.push('instructions: not counted (valgrind missing: apt-get install valgrind)');
   for (const c of report.budgets) lines.push(`budget ${c.name}: ${m(c.value)} ${c.budget} ${c.ok ? 'MET' : 'MISSED'}`);
   return lines.join('\n');

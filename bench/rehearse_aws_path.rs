@@ -5,11 +5,19 @@
 //! root in the PEM file `REHEARSAL_ROOT`, to which the local TLS front at `DYNAMODB_ENDPOINT`
 //! (standing in for AWS's) chains. `sam build` ships the bootstrap only, never this.
 //!
+//! `REHEARSAL_UNDER_VALGRIND=1` gives it long timeouts: under valgrind code runs some 50 times
+//! slower, and a first handshake or request that outlasted the function's timeouts would be
+//! retried, adding its instructions twice to the count. Without a timeout firing, the timeouts
+//! change nothing that is counted.
+//!
 //! `REHEARSAL_PRECONNECT=1` makes one request at init, so the connection and its handshake
 //! are made before the first event: the lever bench/README.md weighs. A `GetItem` with an
 //! empty key, which DynamoDB refuses without reading anything.
 
 use std::process::ExitCode;
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
 
 use cloudresumecounter::config::Config;
 use cloudresumecounter::{runtime, sdk, telemetry, Counter};
@@ -37,7 +45,17 @@ async fn rehearsal() -> Result<Counter, Box<dyn std::error::Error>> {
     let root_file = std::env::var("REHEARSAL_ROOT").map_err(|_| "REHEARSAL_ROOT is not set")?;
     let test_root = std::fs::read(&root_file).map_err(|err| format!("{root_file}: {err}"))?;
     let roots = [AMAZON_TRUST_ROOTS, &test_root].concat();
-    let loader = sdk::loader_with_roots_in_place_of_amazons(endpoint, &roots);
+    let mut loader = sdk::loader_with_roots_in_place_of_amazons(endpoint, &roots);
+    if std::env::var("REHEARSAL_UNDER_VALGRIND").as_deref() == Ok("1") {
+        let minute = Duration::from_secs(60);
+        loader = loader.timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(minute)
+                .operation_attempt_timeout(minute)
+                .operation_timeout(minute)
+                .build(),
+        );
+    }
     let client = sdk::client_for(&loader.load().await);
     if std::env::var("REHEARSAL_PRECONNECT").as_deref() == Ok("1") {
         let refused = client
