@@ -7,6 +7,7 @@ const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
 const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
 
 const ROOT = path.resolve(__dirname, '../..');
 const TABLE = 'CloudResumeCounterHits';
@@ -70,6 +71,29 @@ function readEvent(name) {
 
 function eventFiles() {
   return fs.readdirSync(path.join(ROOT, 'events')).filter((f) => f.endsWith('.json')).sort();
+}
+
+// Starts tools/local/dev.js (`make dev` without its build) with `env` added to this process's;
+// `ready` resolves to its URL once printed, and rejects with its output if it exits first.
+function startDev(env) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'tools/local/dev.js')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, output })));
+  const ready = new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      output += chunk;
+      const m = output.match(/counter ready: (http:\/\/\S+)\/counter/);
+      if (m) resolve(m[1]);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    exited.then(({ code, signal }) => reject(new Error(`dev.js exited (${code ?? signal}) before it was ready:\n${output}`)));
+  });
+  return { child, ready, exited, output: () => output };
 }
 
 // A plain HTTP request, the way curl would send it: { status, headers, body }.
@@ -141,6 +165,7 @@ module.exports = {
   rejected,
   assertResponse,
   bootstrapPath,
+  startDev,
   readEvent,
   eventFiles,
   request,

@@ -8,9 +8,20 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn, spawnSync } = require('node:child_process');
-const { ROOT, EXPECTED, counted, assertResponse, bootstrapPath, eventFiles, freePort, request, isAlive, childPids } =
-  require('./helpers');
+const { spawnSync } = require('node:child_process');
+const {
+  ROOT,
+  EXPECTED,
+  counted,
+  assertResponse,
+  bootstrapPath,
+  startDev,
+  eventFiles,
+  freePort,
+  request,
+  isAlive,
+  childPids,
+} = require('./helpers');
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'counter-invoke-'));
 after(() => {
@@ -76,27 +87,12 @@ test('an event that is not from an HTTP API: the function error, non-zero', () =
 });
 
 test('with `make dev` running on the same data, make invoke counts in its dynalite', async (t) => {
-  const dev = spawn(process.execPath, [path.join(ROOT, 'tools/local/dev.js')], {
-    cwd: ROOT,
-    env: { ...env(), PORT: String(await freePort()) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const base = await new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      output += chunk;
-      const m = output.match(/counter ready: (http:\/\/\S+)\/counter/);
-      if (m) resolve(m[1]);
-    };
-    dev.stdout.on('data', onData);
-    dev.stderr.on('data', onData);
-    dev.on('exit', (code) => reject(new Error(`dev.js exited (${code}):\n${output}`)));
-  });
-  const children = childPids(dev.pid);
-  const exited = new Promise((resolve) => dev.on('exit', resolve));
+  const dev = startDev({ ...env(), PORT: String(await freePort()) });
+  const base = await dev.ready;
+  const children = childPids(dev.child.pid);
   t.after(async () => {
-    dev.kill('SIGINT');
-    await exited;
+    dev.child.kill('SIGINT');
+    await dev.exited;
     for (const pid of children) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   });
 
