@@ -57,10 +57,11 @@ pub fn loader(endpoint: Option<&str>) -> ConfigLoader {
     loader_trusting(endpoint, TrustedRoots::for_endpoint(endpoint))
 }
 
-/// [`loader`] as AWS's own endpoint gets it, trusting only the roots in `roots_pem` where
-/// that trusts only the Amazon roots, with `endpoint` standing in for AWS's. No certificate
-/// made for a test chains to an Amazon root, so this is how the tests and the benchmark run a
-/// handshake through that path against a local TLS server. The function never calls it.
+/// [`loader`] as AWS's own endpoint gets it (only the PEM roots given, never the system's),
+/// with `roots_pem` in place of the Amazon roots and `endpoint` standing in for AWS's. No
+/// certificate made for a test chains to an Amazon root: this is how `tests/https.rs` and the
+/// benchmark's rehearsal shake hands through that code with a local TLS server. The function
+/// never calls it.
 #[doc(hidden)]
 pub fn loader_with_roots_in_place_of_amazons(endpoint: &str, roots_pem: &[u8]) -> ConfigLoader {
     loader_trusting(Some(endpoint), TrustedRoots::Only(roots_pem))

@@ -69,7 +69,7 @@ pub fn filter_from(
     Ok(capped(asked))
 }
 
-/// Lambda's levels: upper case, and FATAL, which tracing calls ERROR.
+/// Lambda's levels (it sends them upper case), with FATAL, which tracing calls ERROR.
 fn lambda_filter(value: &str) -> Result<Targets, LevelError> {
     let level = match value.trim().to_ascii_uppercase().as_str() {
         "TRACE" => LevelFilter::TRACE,
