@@ -46,8 +46,17 @@ fn node_tls_front() -> Command {
 fn pkis() -> &'static Pkis {
     static PKIS: OnceLock<Pkis> = OnceLock::new();
     PKIS.get_or_init(|| {
-        let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("https-pki");
-        let _ = std::fs::remove_dir_all(&base); // certificates valid for two days: new each run
+        // One PKI per test process (cargo-nextest runs each test in its own; the certificates are
+        // valid for two days), and those of processes gone are removed.
+        let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        for entry in std::fs::read_dir(tmp).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name.strip_prefix("https-pki-");
+            if pid.is_some_and(|pid| !Path::new("/proc").join(pid).exists()) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        let base = tmp.join(format!("https-pki-{}", std::process::id()));
         let pkis = Pkis {
             stand_in: base.join("stand-in"),
             system: base.join("system"),
