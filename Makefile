@@ -3,10 +3,11 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup lint test test-rust test-infra test-build test-e2e dev build deploy pipeline bench
+.PHONY: help setup lint test test-rust test-infra test-build test-e2e dev invoke build deploy pipeline bench
 
 help:
 	@echo "make dev     run the counter locally on http://127.0.0.1:3000/counter?path=/"
+	@echo "make invoke EVENT=events/get-counter.json   one event through the function (EVENT=- reads stdin)"
 	@echo "make test    install what the tests need, then run every test and check"
 	@echo "make lint    cargo fmt --check, clippy -D warnings, checkov on the templates"
 	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26"
@@ -69,6 +70,10 @@ test: test-rust test-infra test-build test-e2e
 
 dev: node_modules/.installed
 	scripts/dev.sh
+
+# `sam local invoke -e FILE` without Docker: against make dev's dynalite and data.
+invoke: node_modules/.installed
+	@scripts/dev.sh invoke "$(EVENT)"
 
 bench: node_modules/.installed build
 	scripts/bench.sh

@@ -10,6 +10,10 @@
 //                       [--floor PATH]  (bench/stub/invoke-floor.c built: the I/O floor per invocation)
 //                       [--fixed-trace-id]  (one Lambda-Runtime-Trace-Id for every invocation, not
 //                                            a new one each time as Lambda sends: an experiment)
+//                       [--rehearsal PATH]  (bench/rehearse_aws_path.rs built: adds the cold visits,
+//                                            bench/cold-visit.js, over HTTP and HTTPS)
+//                       [--cold-spawns N]   (sandboxes timed per cold-visit row, 5)
+//                       [--cold-only]       (the cold visits alone)
 //
 // One run of one implementation:
 //   1. a fresh dynalite (bench/counting-dynalite.js, its own process, counting requests);
@@ -37,6 +41,7 @@ const { spawn, execFileSync } = require('node:child_process');
 const { performance } = require('node:perf_hooks');
 const { startRuntimeApi } = require('../tools/local/runtime-api.js');
 const { dynamoCall } = require('../tools/local/dynalite.js');
+const { coldVisits, renderColdVisits } = require('./cold-visit.js');
 
 const ROOT = path.resolve(__dirname, '..');
 const TABLE = 'BenchHits';
@@ -70,6 +75,9 @@ function parseArgs(argv) {
     stub: null,
     floor: null,
     fixedTraceId: false,
+    rehearsal: null,
+    coldSpawns: 5,
+    coldOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -87,6 +95,9 @@ function parseArgs(argv) {
     else if (flag === '--stub') args.stub = path.resolve(value());
     else if (flag === '--floor') args.floor = path.resolve(value());
     else if (flag === '--fixed-trace-id') args.fixedTraceId = true;
+    else if (flag === '--rehearsal') args.rehearsal = path.resolve(value());
+    else if (flag === '--cold-spawns') args.coldSpawns = Number(value());
+    else if (flag === '--cold-only') args.coldOnly = true;
     else if (flag === '--env') {
       const [key, ...rest] = value().split('=');
       args.env[key] = rest.join('=');
@@ -96,6 +107,8 @@ function parseArgs(argv) {
   if (!Number.isInteger(args.n) || args.n < 2 || args.n > MAX_N) throw new Error(`--n must be 2..${MAX_N}`);
   if (!Number.isInteger(args.runs) || args.runs < 1 || args.runs > MAX_RUNS) throw new Error(`--runs must be 1..${MAX_RUNS}`);
   for (const impl of args.impl) if (!['rust', 'python'].includes(impl)) throw new Error(`unknown --impl ${impl}`);
+  if (!Number.isInteger(args.coldSpawns) || args.coldSpawns < 1 || args.coldSpawns > MAX_RUNS) throw new Error(`--cold-spawns must be 1..${MAX_RUNS}`);
+  if (args.coldOnly && !args.rehearsal) throw new Error('--cold-only needs --rehearsal PATH');
   return args;
 }
 
@@ -523,6 +536,7 @@ async function main() {
   const bootstraps = { rust: args.rust, python: args.python, floor: args.floor };
   // The I/O floor runs like a third implementation; it has no budgets and no Python ratio.
   const impls = args.floor ? [...args.impl, 'floor'] : args.impl;
+  if (args.coldOnly) return coldOnly(args, event);
   for (const impl of impls) {
     fs.accessSync(bootstraps[impl], fs.constants.X_OK);
   }
@@ -565,13 +579,42 @@ async function main() {
   }
   for (const impl of impls) report.summary[impl] = summarize(report.results, impl);
   report.budgets = budgetChecks(report.summary.rust, report.artifact);
+  if (args.rehearsal) {
+    report.coldVisits = await coldVisits({ rust: args.rust, rehearsal: args.rehearsal, event, spawns: args.coldSpawns, instructions: hasValgrind() });
+    report.budgets.push(...report.coldVisits.budgets);
+  }
 
   const out = args.out || path.join(ROOT, 'bench/results', `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   process.stdout.write(render(report) + '\n');
+  if (report.coldVisits) process.stdout.write(renderColdVisits(report.coldVisits, table) + '\n');
   process.stdout.write(`JSON: ${path.relative(process.cwd(), out)}\n`);
   if (args.check && report.budgets.some((c) => !c.ok)) process.exitCode = 1;
+}
+
+function hasValgrind() {
+  try {
+    execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// `--cold-only`: the cold-visit rows alone, for working on start-up.
+async function coldOnly(args, event) {
+  const report = {
+    startedAt: new Date().toISOString(),
+    machine: machineFacts(),
+    coldVisits: await coldVisits({ rust: args.rust, rehearsal: args.rehearsal, event, spawns: args.coldSpawns, instructions: hasValgrind() }),
+  };
+  const out = args.out || path.join(ROOT, 'bench/results', `cold-${report.startedAt.replace(/[:.]/g, '-')}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  process.stdout.write(renderColdVisits(report.coldVisits, table) + '\n');
+  process.stdout.write(`JSON: ${path.relative(process.cwd(), out)}\n`);
+  if (args.check && report.coldVisits.budgets.some((c) => !c.ok)) process.exitCode = 1;
 }
 
 main().catch((err) => {

@@ -2,7 +2,7 @@
 // Instructions, not milliseconds: the shipped `bootstrap` under valgrind's callgrind, run by the
 // same Runtime API emulator against dynalite. Instruction counts do not move with the machine's
 // load, so they show what a change does even when bench.js's timings are swamped by noise.
-// Needs valgrind (callgrind_control included). Not part of `make bench`; run it by hand:
+// Needs valgrind (callgrind_control included). Run by hand, or as a module (bench/cold-visit.js):
 //
 //   node bench/instructions.js [--rust PATH] [--n 200] [--event get-counter.json] [--keep DIR]
 //                              [--user-agent TEXT | --no-user-agent]
@@ -56,8 +56,7 @@ function dump(pid, out, part) {
   return Number(m[1]);
 }
 
-async function main() {
-  const args = parseArgs(process.argv.slice(2));
+function requireValgrind() {
   for (const tool of ['valgrind', 'callgrind_control']) {
     try {
       execFileSync(tool, ['--version'], { stdio: 'ignore' });
@@ -65,14 +64,54 @@ async function main() {
       throw new Error(`${tool} not found (Debian: apt-get install valgrind)`);
     }
   }
+}
+
+// `bootstrap` under callgrind, against DYNAMODB_ENDPOINT in `env`: instructions of init, the
+// first invocation of `event`, and per warm invocation over `n` more (none when n is 0).
+// `check(result)` throws for an answer that does not count; `keep` is a folder for the dumps.
+async function countInstructions({ bootstrap, env, event, n = 0, keep = null, check }) {
+  requireValgrind();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-callgrind-'));
   const out = path.join(dir, 'callgrind.out');
   const wrapper = path.join(dir, 'bootstrap');
   fs.writeFileSync(
     wrapper,
-    `#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=${out} ${JSON.stringify(args.rust)}\n`,
+    `#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=${out} ${JSON.stringify(bootstrap)}\n`,
     { mode: 0o755 },
   );
+  let rt = null;
+  try {
+    rt = await startRuntimeApi({ bootstrap: wrapper, initTimeoutMs: 120_000, timeoutMs: 60_000, logLines: 10, env });
+    const pid = rt.sandbox.pid;
+    await rt.ready();
+    await sleep(200);
+    const init = dump(pid, out, 1);
+    check(await rt.invoke(event));
+    await sleep(200);
+    const first = dump(pid, out, 2);
+    if (!n) return { init, first };
+    for (let i = 0; i < n; i++) check(await rt.invoke(event));
+    await sleep(200);
+    return { init, first, warm: Math.round(dump(pid, out, 3) / n) };
+  } finally {
+    if (rt) await rt.close();
+    if (keep) {
+      fs.mkdirSync(keep, { recursive: true });
+      for (const part of [1, 2, 3]) {
+        const file = `${out}.${part}`;
+        if (fs.existsSync(file)) fs.copyFileSync(file, path.join(keep, `callgrind.out.${part}`));
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const counted = (r) => {
+  if (!r.payload || r.payload.statusCode !== 200) throw new Error(`invocation failed: ${JSON.stringify(r)}`);
+};
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
   const event = JSON.parse(fs.readFileSync(path.join(ROOT, 'events', args.event), 'utf8'));
   if (args.userAgent !== undefined) {
     const headers = Object.fromEntries(Object.entries(event.headers ?? {}).filter(([k]) => k.toLowerCase() !== 'user-agent'));
@@ -82,53 +121,29 @@ async function main() {
     else event.requestContext.http.userAgent = args.userAgent;
   }
   const db = await startDynalite({ table: 'BenchHits' });
-  let rt = null;
   try {
-    rt = await startRuntimeApi({
-      bootstrap: wrapper,
-      initTimeoutMs: 120_000,
-      timeoutMs: 60_000,
-      logLines: 10,
-      env: { DYNAMODB_TABLE: 'BenchHits', DYNAMODB_ENDPOINT: db.endpoint },
-    });
-    const pid = rt.sandbox.pid;
-    await rt.ready();
-    await sleep(200);
-    const init = dump(pid, out, 1);
-    const check = (r) => {
-      if (!r.payload || r.payload.statusCode !== 200) throw new Error(`invocation failed: ${JSON.stringify(r)}`);
-    };
-    check(await rt.invoke(event));
-    await sleep(200);
-    const first = dump(pid, out, 2);
-    for (let i = 0; i < args.n; i++) check(await rt.invoke(event));
-    await sleep(200);
-    const warm = dump(pid, out, 3);
+    const env = { DYNAMODB_TABLE: 'BenchHits', DYNAMODB_ENDPOINT: db.endpoint };
+    const counts = await countInstructions({ bootstrap: args.rust, env, event, n: args.n, keep: args.keep, check: counted });
     const result = {
       bootstrap: path.relative(ROOT, args.rust),
       event: args.event,
       userAgentBytes: args.userAgent === undefined ? undefined : (args.userAgent ?? '').length,
       n: args.n,
-      initInstructions: init,
-      firstInvocationInstructions: first,
-      instructionsPerWarmInvocation: Math.round(warm / args.n),
+      initInstructions: counts.init,
+      firstInvocationInstructions: counts.first,
+      instructionsPerWarmInvocation: counts.warm,
     };
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   } finally {
-    if (rt) await rt.close();
     await db.close();
-    if (args.keep) {
-      fs.mkdirSync(args.keep, { recursive: true });
-      for (const part of [1, 2, 3]) {
-        const file = `${out}.${part}`;
-        if (fs.existsSync(file)) fs.copyFileSync(file, path.join(args.keep, `callgrind.out.${part}`));
-      }
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`instructions.js: ${err.stack || err.message}\n`);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`instructions.js: ${err.stack || err.message}\n`);
+    process.exitCode = 1;
+  });
+}
+
+module.exports = { countInstructions };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark: the shipped bootstrap and the Python measuring stick under the Lambda
-# Runtime API emulator, against dynalite on 127.0.0.1. Prints a table, writes bench/results/*.json.
+# Runtime API emulator, against dynalite on 127.0.0.1; then the cold visits over HTTP and HTTPS
+# (bench/cold-visit.js). Prints two tables, writes bench/results/*.json.
 # Not a test: it reports, it does not fail on a missed budget unless given --check.
 #
 #   make bench                           # sam build first, then this script
@@ -55,5 +56,14 @@ else
   echo "bench.sh: no C compiler (${CC:-cc}): skipping the harness-floor rows" >&2
 fi
 
+# The cold visits' rehearsal of AWS's HTTPS path (bench/rehearse_aws_path.rs), built the way
+# sam build builds the bootstrap (cargo-lambda, release, the same target), so the two compare
+# and share every compiled dependency: only the crate itself and the link are new.
+[[ -x .venv/bin/cargo-lambda ]] || die ".venv/bin/cargo-lambda missing: run make setup"
+PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --target x86_64-unknown-linux-gnu.2.26 \
+  --bin rehearse_aws_path >&2
+readonly REHEARSAL=target/lambda/rehearse_aws_path/bootstrap
+
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
-BENCH_ZIP_PYTHON=$VENV/bin/python exec node bench/bench.js --rust "$RUST_BOOTSTRAP" "${stub[@]}" ${BENCH_ARGS:-} "$@"
+BENCH_ZIP_PYTHON=$VENV/bin/python exec node bench/bench.js --rust "$RUST_BOOTSTRAP" --rehearsal "$REHEARSAL" \
+  "${stub[@]}" ${BENCH_ARGS:-} "$@"

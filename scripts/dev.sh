@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
 # `make dev`: build the function (debug) and serve it on http://127.0.0.1:${PORT:-3000}/counter
 # with dynalite and the Runtime API emulator (tools/local/dev.js). No Docker, no AWS.
+# `scripts/dev.sh invoke FILE` (`make invoke`): the same build, then that one event through
+# the function (tools/local/invoke.js).
 # The build is `make test`'s own (`cargo test --no-run` also builds target/debug/bootstrap, with
 # the dev-dependencies' features), so running the tests afterwards compiles nothing again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+tool=dev
+if [[ ${1:-} == invoke ]]; then
+  tool=invoke
+  shift
+  # Said before a build that may take minutes; invoke.js reads and checks the event itself.
+  if [[ -z ${1:-} || ($1 != - && ! -f $1) ]]; then
+    [[ -n ${1:-} ]] && echo "invoke: cannot read the event from $1: no such file" >&2
+    echo "usage: make invoke EVENT=events/get-counter.json (EVENT=- reads the event from standard input)" >&2
+    exit 2
+  fi
+fi
 
 command -v cargo >/dev/null || { echo "dev.sh: cargo not found; install Rust (https://rustup.rs)" >&2; exit 1; }
 command -v node >/dev/null || { echo "dev.sh: node not found; install Node.js 20 or newer" >&2; exit 1; }
 [[ -d node_modules/dynalite ]] || npm ci --no-audit --no-fund
 
 if [[ -z "${BOOTSTRAP:-}" ]]; then
+  # Cargo's progress goes to stderr, so `make invoke`'s stdout stays the function's answer.
   cargo test --locked --no-run
   export BOOTSTRAP=target/debug/bootstrap
 fi
-exec node tools/local/dev.js
+exec node "tools/local/$tool.js" "$@"

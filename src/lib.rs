@@ -13,6 +13,7 @@ pub mod gateway;
 pub mod key;
 pub mod request;
 pub mod response;
+pub mod runtime;
 pub mod sdk;
 pub mod store;
 pub mod telemetry;
@@ -43,7 +44,11 @@ impl Counter {
 
     /// Builds the DynamoDB client described by `config` (no network call).
     pub async fn from_config(config: &Config) -> Self {
-        let client = sdk::client(config.endpoint.as_deref()).await;
+        Self::with_client(sdk::client(config.endpoint.as_deref()).await, config)
+    }
+
+    /// The counter `config` describes, reaching DynamoDB through `client`.
+    pub fn with_client(client: aws_sdk_dynamodb::Client, config: &Config) -> Self {
         let policy = Policy {
             allowed_paths: config.allowed_paths.clone(),
             count_crawlers: config.count_crawlers,

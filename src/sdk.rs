@@ -54,8 +54,22 @@ pub fn client_for(sdk_config: &SdkConfig) -> Client {
 /// web-identity provider alone builds a whole STS client with a TLS connector of its own
 /// (6% of init's instructions).
 pub fn loader(endpoint: Option<&str>) -> ConfigLoader {
+    loader_trusting(endpoint, TrustedRoots::for_endpoint(endpoint))
+}
+
+/// [`loader`] as AWS's own endpoint gets it (only the PEM roots given, never the system's),
+/// with `roots_pem` in place of the Amazon roots and `endpoint` standing in for AWS's. No
+/// certificate made for a test chains to an Amazon root: this is how `tests/https.rs` and the
+/// benchmark's rehearsal shake hands through that code with a local TLS server. The function
+/// never calls it.
+#[doc(hidden)]
+pub fn loader_with_roots_in_place_of_amazons(endpoint: &str, roots_pem: &[u8]) -> ConfigLoader {
+    loader_trusting(Some(endpoint), TrustedRoots::Only(roots_pem))
+}
+
+fn loader_trusting(endpoint: Option<&str>, roots: TrustedRoots<'_>) -> ConfigLoader {
     let trusted_roots = tls::TlsContext::builder()
-        .with_trust_store(TrustedRoots::for_endpoint(endpoint).store())
+        .with_trust_store(roots.store())
         .build()
         .expect("building a TLS context only stores its arguments");
     let https = aws_smithy_http_client::Builder::new()
@@ -100,25 +114,26 @@ const AMAZON_TRUST_ROOTS: &str = include_str!("amazon-trust-roots.pem");
 /// `DYNAMODB_ENDPOINT` may be anyone's, so it gets the system's roots; that is also the way out
 /// should a partition use another CA. Plain `http://` endpoints (dynalite) use no TLS at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TrustedRoots {
-    AmazonTrustServices,
+enum TrustedRoots<'a> {
+    /// These PEM certificates and nothing else: [`AMAZON_TRUST_ROOTS`], but for tests.
+    Only(&'a [u8]),
     System,
 }
 
-impl TrustedRoots {
+impl TrustedRoots<'static> {
     fn for_endpoint(endpoint: Option<&str>) -> Self {
         match endpoint {
             Some(url) if url.to_ascii_lowercase().starts_with("https://") => TrustedRoots::System,
-            _ => TrustedRoots::AmazonTrustServices,
+            _ => TrustedRoots::Only(AMAZON_TRUST_ROOTS.as_bytes()),
         }
     }
+}
 
+impl TrustedRoots<'_> {
     fn store(self) -> tls::TrustStore {
         match self {
             TrustedRoots::System => tls::TrustStore::default(),
-            TrustedRoots::AmazonTrustServices => {
-                tls::TrustStore::empty().with_pem_certificate(AMAZON_TRUST_ROOTS.as_bytes())
-            }
+            TrustedRoots::Only(pem) => tls::TrustStore::empty().with_pem_certificate(pem),
         }
     }
 }
@@ -196,7 +211,7 @@ mod tests {
         for endpoint in [None, Some("http://127.0.0.1:8000")] {
             assert_eq!(
                 TrustedRoots::for_endpoint(endpoint),
-                TrustedRoots::AmazonTrustServices
+                TrustedRoots::Only(AMAZON_TRUST_ROOTS.as_bytes())
             );
         }
     }

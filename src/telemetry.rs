@@ -6,6 +6,8 @@
 //! asked, because at TRACE lambda_runtime logs whole events (cookies, `Authorization`
 //! headers, source IPs) and the SDK its signed requests. Our own target gets the level asked.
 
+use std::fmt;
+
 use tracing_subscriber::filter::{filter_fn, LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
@@ -20,26 +22,103 @@ const THIRD_PARTY_CEILING: LevelFilter = LevelFilter::DEBUG;
 /// logs our own line for it, with the id; with `panic = "abort"` a panic never gets here.
 const RUNTIME_HANDLER_ERRORS: &str = "lambda_runtime::layers::panic";
 
-/// The filter, from `AWS_LAMBDA_LOG_LEVEL` (Lambda's application log level, which wins as it
-/// does in the Rust runtime), else `RUST_LOG` (`info`, or `target=level,...`), else `info`;
-/// other crates' targets capped at [`THIRD_PARTY_CEILING`].
-pub fn filter_from(lambda_level: Option<&str>, rust_log: Option<&str>) -> Targets {
-    capped(asked(lambda_level, rust_log))
+/// Lambda's application log level, set by the template's `ApplicationLogLevel`.
+pub const LAMBDA_LEVEL_VAR: &str = "AWS_LAMBDA_LOG_LEVEL";
+/// The Rust ecosystem's filter: `info`, or `target=level,...`.
+pub const RUST_LOG_VAR: &str = "RUST_LOG";
+
+/// A log level the function cannot read. It refuses to start rather than guess: a typo in
+/// `ApplicationLogLevel` or `RUST_LOG` would otherwise log at a level nobody asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LevelError {
+    variable: &'static str,
+    value: String,
 }
 
-/// The level asked for, before the ceiling.
-fn asked(lambda_level: Option<&str>, rust_log: Option<&str>) -> Targets {
-    let default = Targets::new().with_default(LevelFilter::INFO);
-    match (lambda_level, rust_log) {
-        // Lambda's levels are upper case and include FATAL, which tracing calls ERROR.
-        (Some(level), _) => match level.trim().to_ascii_lowercase().as_str() {
-            "fatal" => Targets::new().with_default(LevelFilter::ERROR),
-            other => other
-                .parse::<LevelFilter>()
-                .map_or(default, |level| Targets::new().with_default(level)),
-        },
-        (None, Some(spec)) => spec.parse().unwrap_or(default),
-        (None, None) => default,
+impl fmt::Display for LevelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let expected = if self.variable == LAMBDA_LEVEL_VAR {
+            "TRACE, DEBUG, INFO, WARN, ERROR or FATAL"
+        } else {
+            "a level (trace, debug, info, warn, error, off) or target=level pairs separated by commas"
+        };
+        write!(
+            f,
+            "{} is {:?}: set it to {expected}",
+            self.variable, self.value
+        )
+    }
+}
+
+impl std::error::Error for LevelError {}
+
+/// The filter, from `AWS_LAMBDA_LOG_LEVEL` (Lambda's application log level, which wins as it
+/// does in the Rust runtime), else `RUST_LOG`, else `info`; other crates' targets capped at
+/// [`THIRD_PARTY_CEILING`]. Empty means unset; a value set but unreadable is an error, even
+/// in the variable that does not win, so no typo goes unnoticed.
+pub fn filter_from(
+    lambda_level: Option<&str>,
+    rust_log: Option<&str>,
+) -> Result<Targets, LevelError> {
+    let is_set = |value: &&str| !value.is_empty();
+    let lambda = lambda_level.filter(is_set).map(lambda_filter).transpose()?;
+    let rust = rust_log.filter(is_set).map(rust_log_filter).transpose()?;
+    let asked = lambda
+        .or(rust)
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
+    Ok(capped(asked))
+}
+
+/// Lambda's levels (it sends them upper case), with FATAL, which tracing calls ERROR.
+fn lambda_filter(value: &str) -> Result<Targets, LevelError> {
+    let level = match value.trim().to_ascii_uppercase().as_str() {
+        "TRACE" => LevelFilter::TRACE,
+        "DEBUG" => LevelFilter::DEBUG,
+        "INFO" => LevelFilter::INFO,
+        "WARN" => LevelFilter::WARN,
+        "ERROR" | "FATAL" => LevelFilter::ERROR,
+        _ => return Err(level_error(LAMBDA_LEVEL_VAR, value)),
+    };
+    Ok(Targets::new().with_default(level))
+}
+
+/// `RUST_LOG` as `level` or `target=level` directives separated by commas. Stricter than
+/// tracing's own parser, which reads a lone word that is not a level as a target to log at
+/// TRACE, and an empty level as ERROR: neither is what a person typing it meant.
+fn rust_log_filter(value: &str) -> Result<Targets, LevelError> {
+    let refused = || level_error(RUST_LOG_VAR, value);
+    let mut targets = Targets::new();
+    let mut directives = 0;
+    for directive in value.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        targets = match directive.split_once('=') {
+            None => targets.with_default(level_named(directive).ok_or_else(refused)?),
+            Some((target, level)) => {
+                let target = target.trim();
+                let is_path = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-');
+                if target.is_empty() || !target.chars().all(is_path) {
+                    return Err(refused());
+                }
+                targets.with_target(target, level_named(level.trim()).ok_or_else(refused)?)
+            }
+        };
+        directives += 1;
+    }
+    if directives == 0 {
+        return Err(refused());
+    }
+    Ok(targets)
+}
+
+/// A level by name only: tracing also reads `""` as ERROR and digits as levels.
+fn level_named(name: &str) -> Option<LevelFilter> {
+    let is_word = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphabetic());
+    is_word.then(|| name.parse().ok()).flatten()
+}
+
+fn level_error(variable: &'static str, value: &str) -> LevelError {
+    LevelError {
+        variable,
+        value: value.to_owned(),
     }
 }
 
@@ -92,13 +171,15 @@ where
         .with(filter_fn(|metadata| metadata.is_event()))
 }
 
-/// Installs the process-wide subscriber from the environment. Call once, first thing.
-pub fn init() {
-    let lambda_level = std::env::var("AWS_LAMBDA_LOG_LEVEL").ok();
-    let rust_log = std::env::var("RUST_LOG").ok();
-    let filter = filter_from(lambda_level.as_deref(), rust_log.as_deref());
+/// Installs the process-wide subscriber from the environment. Call once, first thing; an
+/// error means the function must not start.
+pub fn init() -> Result<(), LevelError> {
+    let lambda_level = std::env::var(LAMBDA_LEVEL_VAR).ok();
+    let rust_log = std::env::var(RUST_LOG_VAR).ok();
+    let filter = filter_from(lambda_level.as_deref(), rust_log.as_deref())?;
     // Fails only if a subscriber is already set, in which case that one keeps logging.
     let _ = tracing::subscriber::set_global_default(subscriber(filter, std::io::stdout));
+    Ok(())
 }
 
 #[cfg(test)]
@@ -108,6 +189,10 @@ mod tests {
 
     fn enables(filter: &Targets, level: Level) -> bool {
         filter.would_enable("cloudresumecounter", &level)
+    }
+
+    fn filter_from(lambda_level: Option<&str>, rust_log: Option<&str>) -> Targets {
+        super::filter_from(lambda_level, rust_log).expect("a readable level")
     }
 
     #[test]
@@ -170,9 +255,64 @@ mod tests {
     }
 
     #[test]
-    fn nonsense_falls_back_to_info() {
-        let filter = filter_from(Some("loud"), None);
+    fn empty_means_unset() {
+        let filter = filter_from(Some(""), Some(""));
         assert!(enables(&filter, Level::INFO));
         assert!(!enables(&filter, Level::DEBUG));
+        assert!(enables(&filter_from(Some(""), Some("debug")), Level::DEBUG));
+    }
+
+    #[test]
+    fn lambda_levels_are_read_in_any_case() {
+        let filter = filter_from(Some(" debug "), None);
+        assert!(enables(&filter, Level::DEBUG));
+        assert!(!enables(&filter, Level::TRACE));
+    }
+
+    #[test]
+    fn an_unreadable_lambda_level_is_refused_naming_the_variable() {
+        for value in ["bogus", "OFF", "3", " ", "INFO,DEBUG"] {
+            let err = super::filter_from(Some(value), None).unwrap_err();
+            assert_eq!(err, level_error(LAMBDA_LEVEL_VAR, value));
+            let message = err.to_string();
+            assert!(message.starts_with("AWS_LAMBDA_LOG_LEVEL is "), "{message}");
+            assert!(message.contains(&format!("{value:?}")), "{message}");
+        }
+    }
+
+    #[test]
+    fn an_unreadable_rust_log_is_refused_naming_the_variable() {
+        for value in [
+            "nonsense_level",
+            "cloudresumecounter",
+            "info,hyper",
+            "hyper=",
+            "hyper=loud",
+            "=debug",
+            "5",
+            " , ",
+            "hyper[{uri}]=debug",
+            "a=b=c",
+        ] {
+            let err = super::filter_from(None, Some(value)).unwrap_err();
+            assert_eq!(err, level_error(RUST_LOG_VAR, value), "{value:?}");
+            assert!(err.to_string().starts_with("RUST_LOG is "), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_even_where_the_other_variable_wins() {
+        let err = super::filter_from(Some("INFO"), Some("nonsense_level")).unwrap_err();
+        assert_eq!(err, level_error(RUST_LOG_VAR, "nonsense_level"));
+    }
+
+    #[test]
+    fn rust_log_reads_levels_and_targets_in_any_case_with_blanks() {
+        let filter = filter_from(None, Some(" WARN , cloudresumecounter = Debug ,"));
+        assert!(enables(&filter, Level::DEBUG));
+        assert!(filter.would_enable("aws_smithy_runtime", &Level::WARN));
+        assert!(!filter.would_enable("aws_smithy_runtime", &Level::INFO));
+        let off = filter_from(None, Some("off"));
+        assert!(!enables(&off, Level::ERROR));
     }
 }

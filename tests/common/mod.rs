@@ -159,7 +159,12 @@ pub async fn sdk_client_with(
     endpoint: &str,
     adjust: impl FnOnce(ConfigLoader) -> ConfigLoader,
 ) -> Client {
-    let sdk_config = adjust(sdk::loader(Some(endpoint)))
+    client_from(adjust(sdk::loader(Some(endpoint)))).await
+}
+
+/// The client of an SDK set-up, with the fixed region and credentials a local emulator accepts.
+pub async fn client_from(loader: ConfigLoader) -> Client {
+    let sdk_config = loader
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
         .load()
@@ -275,7 +280,7 @@ impl CapturedLogs {
     /// Makes this the subscriber of the current thread (a `#[tokio::test]` runs on one).
     pub fn install(&self) -> tracing::subscriber::DefaultGuard {
         let writer = self.clone();
-        let filter = telemetry::filter_from(None, None);
+        let filter = telemetry::filter_from(None, None).expect("the default level");
         tracing::subscriber::set_default(telemetry::subscriber(filter, move || writer.clone()))
     }
 

@@ -7,9 +7,8 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
 const net = require('node:net');
-const { ROOT, bootstrapPath, request, freePort, isAlive, childPids } = require('./helpers');
+const { bootstrapPath, startDev: startDevOn, request, freePort, isAlive, childPids } = require('./helpers');
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'counter-dev-'));
 const started = []; // every pid seen, killed at the end whatever happened
@@ -20,27 +19,11 @@ after(() => {
   fs.rmSync(`${dataDir}.dev-pid`, { force: true }); // left behind only if dev.js was killed
 });
 
-// Starts dev.js and resolves once it prints its URL; rejects with its output if it exits first.
+// dev.js on `port` with this file's data folder; every pid is remembered, to be killed at the end.
 function startDev(port) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'tools/local/dev.js')], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: String(port), DEV_DATA_DIR: dataDir, BOOTSTRAP: bootstrapPath() },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  started.push(child.pid);
-  let output = '';
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, output })));
-  const ready = new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      output += chunk;
-      const m = output.match(/counter ready: (http:\/\/\S+)\/counter/);
-      if (m) resolve(m[1]);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    exited.then(({ code, signal }) => reject(new Error(`dev.js exited (${code ?? signal}) before it was ready:\n${output}`)));
-  });
-  return { child, ready, exited, output: () => output };
+  const dev = startDevOn({ PORT: String(port), DEV_DATA_DIR: dataDir, BOOTSTRAP: bootstrapPath() });
+  started.push(dev.child.pid);
+  return dev;
 }
 
 // This machine's non-loopback IPv4 addresses: the front and dynalite must not answer on them.

@@ -6,31 +6,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startDynalite } = require('../../tools/local/dynalite');
 const { startRuntimeApi } = require('../../tools/local/runtime-api');
-const { TABLE, bootstrapPath, readEvent, eventFiles, waitFor } = require('./helpers');
-
-const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
-const counted = (count) => ({ status: 200, headers: HEADERS, body: { count, counted: true } });
-const read = (count) => ({ status: 200, headers: HEADERS, body: { count, counted: false } });
-const rejected = (status, error, extraHeaders = {}) => ({ status, headers: { ...HEADERS, ...extraHeaders }, error });
-
-// What each fixture must get back. Files run in name order on a fresh table, so every counted
-// path is counted for the first time, the crawler reads /index.html before anyone counted it,
-// and the view reads it after get-counter.json's one hit.
-const EXPECTED = {
-  'control-char-path.json': rejected(400, 'invalid_path'),
-  'crawler-get.json': read(0),
-  'duplicate-path.json': rejected(400, 'ambiguous_path'),
-  'empty-path.json': rejected(400, 'missing_path'),
-  'extra-params.json': counted(1),
-  'format-char-path.json': rejected(400, 'invalid_path'),
-  'get-counter.json': counted(1),
-  'max-length-path.json': counted(1),
-  'missing-path.json': rejected(400, 'missing_path'),
-  'post-counter.json': rejected(405, 'method_not_allowed', { allow: 'GET' }),
-  'too-long-path.json': rejected(400, 'path_too_long'),
-  'unicode-path.json': counted(1),
-  'view-count.json': read(1),
-};
+const { TABLE, EXPECTED, counted, rejected, assertResponse, bootstrapPath, readEvent, eventFiles, waitFor } = require('./helpers');
 
 let db;
 let rt;
@@ -48,23 +24,6 @@ after(async () => {
   await rt?.close();
   await db?.close();
 });
-
-// Checks a proxy result against an EXPECTED entry: exact status, exact header set, exact body.
-function assertResponse(result, expected, label) {
-  assert.equal(result.error, undefined, `${label}: the function failed: ${JSON.stringify(result.error)}`);
-  const { statusCode, headers, body, isBase64Encoded } = result.payload;
-  assert.equal(statusCode, expected.status, `${label}: status (body ${body})`);
-  assert.deepEqual(headers, expected.headers, `${label}: headers`);
-  assert.equal(isBase64Encoded ?? false, false, `${label}: isBase64Encoded`);
-  const json = JSON.parse(body);
-  if (expected.body) {
-    assert.deepEqual(json, expected.body, `${label}: body`);
-  } else {
-    assert.deepEqual(Object.keys(json).sort(), ['error', 'message'], `${label}: error body keys`);
-    assert.equal(json.error, expected.error, `${label}: error code`);
-    assert.ok(typeof json.message === 'string' && json.message.length > 0, `${label}: error message`);
-  }
-}
 
 // The function writes one JSON line per request, carrying the Lambda request id.
 async function logLineFor(requestId) {

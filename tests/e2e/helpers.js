@@ -6,11 +6,54 @@ const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
 
 const ROOT = path.resolve(__dirname, '../..');
 const TABLE = 'CloudResumeCounterHits';
 
 // The shipped binary (what `make build` produces) unless BOOTSTRAP names another one.
+const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+const counted = (count) => ({ status: 200, headers: HEADERS, body: { count, counted: true } });
+const read = (count) => ({ status: 200, headers: HEADERS, body: { count, counted: false } });
+const rejected = (status, error, extraHeaders = {}) => ({ status, headers: { ...HEADERS, ...extraHeaders }, error });
+
+// What each fixture must get back (events.test.js, invoke.test.js). Files run in name order on a fresh table, so every counted
+// path is counted for the first time, the crawler reads /index.html before anyone counted it,
+// and the view reads it after get-counter.json's one hit.
+const EXPECTED = {
+  'control-char-path.json': rejected(400, 'invalid_path'),
+  'crawler-get.json': read(0),
+  'duplicate-path.json': rejected(400, 'ambiguous_path'),
+  'empty-path.json': rejected(400, 'missing_path'),
+  'extra-params.json': counted(1),
+  'format-char-path.json': rejected(400, 'invalid_path'),
+  'get-counter.json': counted(1),
+  'max-length-path.json': counted(1),
+  'missing-path.json': rejected(400, 'missing_path'),
+  'post-counter.json': rejected(405, 'method_not_allowed', { allow: 'GET' }),
+  'too-long-path.json': rejected(400, 'path_too_long'),
+  'unicode-path.json': counted(1),
+  'view-count.json': read(1),
+};
+
+// Checks a proxy result against an EXPECTED entry: exact status, exact header set, exact body.
+function assertResponse(result, expected, label) {
+  assert.equal(result.error, undefined, `${label}: the function failed: ${JSON.stringify(result.error)}`);
+  const { statusCode, headers, body, isBase64Encoded } = result.payload;
+  assert.equal(statusCode, expected.status, `${label}: status (body ${body})`);
+  assert.deepEqual(headers, expected.headers, `${label}: headers`);
+  assert.equal(isBase64Encoded ?? false, false, `${label}: isBase64Encoded`);
+  const json = JSON.parse(body);
+  if (expected.body) {
+    assert.deepEqual(json, expected.body, `${label}: body`);
+  } else {
+    assert.deepEqual(Object.keys(json).sort(), ['error', 'message'], `${label}: error body keys`);
+    assert.equal(json.error, expected.error, `${label}: error code`);
+    assert.ok(typeof json.message === 'string' && json.message.length > 0, `${label}: error message`);
+  }
+}
+
 function bootstrapPath() {
   const bin = path.resolve(ROOT, process.env.BOOTSTRAP || '.aws-sam/build/CounterFunction/bootstrap');
   if (!fs.existsSync(bin)) {
@@ -28,6 +71,29 @@ function readEvent(name) {
 
 function eventFiles() {
   return fs.readdirSync(path.join(ROOT, 'events')).filter((f) => f.endsWith('.json')).sort();
+}
+
+// Starts tools/local/dev.js (`make dev` without its build) with `env` added to this process's;
+// `ready` resolves to its URL once printed, and rejects with its output if it exits first.
+function startDev(env) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'tools/local/dev.js')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, output })));
+  const ready = new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      output += chunk;
+      const m = output.match(/counter ready: (http:\/\/\S+)\/counter/);
+      if (m) resolve(m[1]);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    exited.then(({ code, signal }) => reject(new Error(`dev.js exited (${code ?? signal}) before it was ready:\n${output}`)));
+  });
+  return { child, ready, exited, output: () => output };
 }
 
 // A plain HTTP request, the way curl would send it: { status, headers, body }.
@@ -90,4 +156,21 @@ async function waitFor(what, probe, { tries = 100, everyMs = 50 } = {}) {
   throw new Error(`gave up waiting for ${what}`);
 }
 
-module.exports = { ROOT, TABLE, bootstrapPath, readEvent, eventFiles, request, freePort, isAlive, childPids, waitFor };
+module.exports = {
+  ROOT,
+  TABLE,
+  EXPECTED,
+  counted,
+  read,
+  rejected,
+  assertResponse,
+  bootstrapPath,
+  startDev,
+  readEvent,
+  eventFiles,
+  request,
+  freePort,
+  isAlive,
+  childPids,
+  waitFor,
+};

@@ -80,3 +80,17 @@ test('an invocation error logs one ERROR line with the request id and our error 
   assert.equal(errors[0].request_id, result.requestId);
   assert.equal(errors[0].error_type, 'NotAnHttpApiEvent');
 });
+
+for (const [name, value] of [['AWS_LAMBDA_LOG_LEVEL', 'bogus'], ['RUST_LOG', 'nonsense_level']]) {
+  test(`${name}=${value} stops init with a message naming the variable`, async (t) => {
+    const env = { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint, [name]: value };
+    const broken = await startRuntimeApi({ bootstrap: bootstrapPath(), env });
+    t.after(() => broken.close());
+    await assert.rejects(broken.ready(), (err) => {
+      assert.match(err.message, new RegExp(`cannot start: ${name} is "${value}"`), 'the message names the variable');
+      assert.notEqual(err.sandbox.exitCode, 0, 'exits non-zero');
+      assert.equal(err.sandbox.killedFor, null, 'exited by itself');
+      return true;
+    });
+  });
+}

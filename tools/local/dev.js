@@ -12,41 +12,16 @@
 //   COUNTER_ALLOWED_PATHS, COUNTER_COUNT_CRAWLERS, RUST_LOG, AWS_LAMBDA_LOG_LEVEL
 //                   passed to the function
 
-const path = require('node:path');
 const fs = require('node:fs');
 const { startDynalite } = require('./dynalite');
 const { startRuntimeApi } = require('./runtime-api');
 const { startHttpFront } = require('./http-front');
+const { settingsFrom, functionEnv, shown, claimDataDir } = require('./settings');
 
-const root = path.resolve(__dirname, '../..');
 const env = process.env;
-const settings = {
-  port: Number(env.PORT || 3000),
-  bootstrap: path.resolve(root, env.BOOTSTRAP || 'target/debug/bootstrap'),
-  dataDir: path.resolve(root, env.DEV_DATA_DIR || '.local/dynalite'),
-  dynamoPort: Number(env.DYNAMODB_PORT || 0),
-  table: env.DYNAMODB_TABLE || 'CloudResumeCounterHits',
-};
+const settings = { ...settingsFrom(env), port: Number(env.PORT || 3000) };
 
 const say = (line) => process.stderr.write(`dev: ${line}\n`);
-const shown = (p) => (p.startsWith(root + path.sep) ? path.relative(root, p) : p);
-
-// One `make dev` per data folder: leveldb allows one user, and dynalite only crashes later.
-function lockDataDir(dir) {
-  const lockFile = `${dir}.dev-pid`;
-  try {
-    const pid = Number(fs.readFileSync(lockFile, 'utf8'));
-    process.kill(pid, 0); // throws if no such process
-    if (pid !== process.pid) {
-      throw new Error(`another \`make dev\` (pid ${pid}) is using ${shown(dir)}; stop it or set DEV_DATA_DIR`);
-    }
-  } catch (err) {
-    if (err.code !== 'ENOENT' && err.code !== 'ESRCH') throw err;
-  }
-  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
-  fs.writeFileSync(lockFile, String(process.pid));
-  return async () => fs.rmSync(lockFile, { force: true });
-}
 
 async function main() {
   if (!fs.existsSync(settings.bootstrap)) {
@@ -68,22 +43,16 @@ async function main() {
   }
 
   try {
-    stack.push(lockDataDir(settings.dataDir));
-    fs.mkdirSync(settings.dataDir, { recursive: true });
+    const lock = claimDataDir(settings.dataDir);
+    stack.push(lock.release);
     const db = await startDynalite({ table: settings.table, path: settings.dataDir, port: settings.dynamoPort });
     stack.push(db.close);
+    lock.publish(db.endpoint); // where `make invoke` finds this dynalite
     say(`dynalite on ${db.endpoint} (table ${settings.table}, data in ${shown(settings.dataDir)})`);
 
-    const passThrough = ['COUNTER_ALLOWED_PATHS', 'COUNTER_COUNT_CRAWLERS', 'RUST_LOG', 'AWS_LAMBDA_LOG_LEVEL'].filter(
-      (k) => k in env,
-    );
     const rt = await startRuntimeApi({
       bootstrap: settings.bootstrap,
-      env: {
-        DYNAMODB_TABLE: settings.table,
-        DYNAMODB_ENDPOINT: db.endpoint,
-        ...Object.fromEntries(passThrough.map((k) => [k, env[k]])),
-      },
+      env: functionEnv(env, { table: settings.table, endpoint: db.endpoint }),
       onLog: ({ line }) => process.stdout.write(`${line}\n`), // the function's own log lines
     });
     stack.push(rt.close);

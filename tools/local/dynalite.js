@@ -2,7 +2,8 @@
 // dynalite on loopback, with our counter table: the one way every test tool, the benchmark
 // and `make dev` get a local DynamoDB.
 //
-// As a module: `const db = await startDynalite({ table, path })` → { endpoint, port, close() }.
+// As a module: `const db = await startDynalite({ table, path })` → { endpoint, port, call(),
+// retries(), close() }.
 // As a command: `node tools/local/dynalite.js [--table NAME] [--path DIR] [--port N]`
 // prints one JSON line {"endpoint": "...", "port": N} once the table is ACTIVE, then serves
 // until SIGINT/SIGTERM, or, when its standard input is a pipe, until that pipe closes (so a
@@ -90,6 +91,13 @@ async function startDynalite({ table, path: dataDir, port = 0 } = {}) {
   // the emulator would fail requests that DynamoDB would not.
   server.keepAliveTimeout = 60_000;
   server.headersTimeout = 65_000;
+  // The SDK numbers its attempts (`amz-sdk-request: attempt=N; max=M`): one numbered past 1 is
+  // a retry, which the benchmark's instruction counts must not include.
+  let retries = 0;
+  server.on('request', (req) => {
+    const attempt = /attempt=(\d+)/.exec(req.headers['amz-sdk-request'] || '');
+    if (attempt && Number(attempt[1]) > 1) retries++;
+  });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', resolve);
@@ -100,6 +108,7 @@ async function startDynalite({ table, path: dataDir, port = 0 } = {}) {
     port: actualPort,
     endpoint: `http://127.0.0.1:${actualPort}`,
     call: (target, body) => dynamoCall(actualPort, target, body),
+    retries: () => retries,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
