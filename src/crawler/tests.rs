@@ -9,6 +9,10 @@ const RULES_TXT: &str = include_str!("rules.txt");
 const ISBOT_BROWSERS: &str = include_str!("../../tests/ua/isbot-browsers.yml");
 const ISBOT_CRAWLERS: &str = include_str!("../../tests/ua/isbot-crawlers.yml");
 const USER_AGENTS: &str = include_str!("../../tests/ua/user-agents.txt");
+/// Where a resume link is opened: social apps' in-app browsers and Android WebViews.
+const IN_APP_BROWSERS: &str = include_str!("../../tests/ua/in-app-browsers.txt");
+/// Scripts, HTTP libraries, monitors and crawlers that once counted.
+const SCRIPTS_AND_CRAWLERS: &str = include_str!("../../tests/ua/scripts-and-crawlers.txt");
 
 /// In isbot's browser fixture, but tools that load pages for their own ends: set apart by
 /// src/crawler/ours.txt, each with its reason there.
@@ -28,69 +32,6 @@ const COMMAND_LINE_CLIENTS: &[&str] = &[
     "Wget/1.21.3 (linux-gnu)",
     "wget2/2.1.0",
     "HTTPie/3.2.4",
-];
-
-/// Where a resume link is opened: social apps' in-app browsers and Android WebViews.
-const IN_APP_BROWSERS: &[&str] = &[
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_6_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/22G100 Safari/604.1 MetaIAB Facebook",
-    "Mozilla/5.0 (Linux; Android 14; SM-S918B Build/UP1A.231005.007; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/126.0.6478.134 Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/471.0.0.35.80;]",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/470.0.0.39.105;FBBV/623713836;FBDV/iPhone15,2;FBMD/iPhone;FBSN/iOS;FBSV/17.5;FBSS/3;FBID/phone;FBLC/en_US;FBOP/5;FBRV/625196183]",
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP3A.240617.008; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/126.0.6478.122 Mobile Safari/537.36 Instagram 337.0.0.35.102 Android (34/14; 420dpi; 1080x2400; Google/google; Pixel 8; shiba; shiba; en_US; 609187045)",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 337.0.3.23.54 (iPhone15,2; iOS 17_5; en_US; en; scale=3.00; 1179x2556; 614141180)",
-    "Mozilla/5.0 (Linux; Android 14; Pixel 7 Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/126.0.6478.122 Mobile Safari/537.36 [FB_IAB/Orca-Android;FBAV/400.0.0.1;]",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/MessengerForiOS;FBAV/470.0.0.32.109;FBBV/622834297;FBDV/iPhone15,2;FBMD/iPhone;FBSN/iOS;FBSV/17.5;FBSS/3;FBCR/;FBID/phone;FBLC/en_US;FBOP/5]",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 LinkedInApp/9.30.2",
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP3A.240905.015.A2; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/129.0.6668.100 Mobile Safari/537.36 [LinkedInApp]/9.1.1100",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Twitter for iPhone/10.48",
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP3A.240617.008; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/126.0.6478.122 Mobile Safari/537.36 TwitterAndroid",
-    "Mozilla/5.0 (Linux; Android 13; V2111 Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160065 MMWEBSDK/20231202 MMWEBID/2247 MicroMessenger/8.0.47.2560(0x28002F35) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.49(0x18003137) NetType/WIFI Language/zh_CN",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Safari Line/14.10.0",
-    "Mozilla/5.0 (Linux; Android 14; SM-A546B Build/UP1A.231005.007; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/126.0.6478.134 Mobile Safari/537.36 Line/14.10.1/IAB",
-    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/127.0.0.0 Mobile Safari/537.36 Viber/21.5.0.0",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Viber/21.5.0",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Snapchat/12.90.0.46 (like Safari/8617.2.4.10.8, panda)",
-    "Mozilla/5.0 (Linux; Android 14; SM-S911B Build/UP1A.231005.007; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/126.0.6478.134 Mobile Safari/537.36 Snapchat/12.93.0.40 (SM-S911B; Android 14#S911BXXS3BXF1#34; gzip; )",
-    "Mozilla/5.0 (Linux; Android 12; SM-A525F Build/SP1A.210812.016; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.230 Mobile Safari/537.36 trill_330204 JsSdk/1.0 NetType/WIFI Channel/googleplay AppName/musical_ly app_version/33.2.4 ByteLocale/en ByteFullLocale/en Region/US Spark/1.4.8.3-bugfix AppVersion/33.2.4 BytedanceWebview/d8a21c6",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 musical_ly_35.1.0 JsSdk/2.0 NetType/WIFI Channel/App Store ByteLocale/en Region/US RevealType/Dialog isDarkMode/0 WKWebView/1 BytedanceWebview/d8a21c6",
-    "Mozilla/5.0 (Linux; Android 15; Pixel 9 Build/AP3A.240905.015.A2; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/129.0.6668.100 Mobile Safari/537.36",
-    "Mozilla/5.0 (Linux; Android 16; Pixel 9 Build/CP1A.260305.018; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/140.0.0.0 Mobile Safari/537.36",
-    "Mozilla/5.0 (Linux; Android 13; Pixel 6 Build/TP1A.220624.014) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15 Fluid/2.0",
-];
-
-/// Scripts, HTTP libraries, monitors and crawlers that once counted.
-const SCRIPTS_AND_CRAWLERS: &[&str] = &[
-    "node",
-    "undici",
-    "Java/17.0.2",
-    "Ruby",
-    "Faraday v2.7.4",
-    "rest-client/2.1.0 (linux x86_64) ruby/3.2.2p53",
-    "PostmanRuntime/7.39.0",
-    "insomnia/2023.5.8",
-    "Dart/3.3 (dart:io)",
-    "GuzzleHttp/7",
-    "http.rb/5.1.1",
-    "Deno/1.44.0",
-    "Bun/1.1.13",
-    "aws-sdk-js/3.600.0",
-    "python-requests/2.32.3",
-    "Go-http-client/1.1",
-    "okhttp/4.12.0",
-    "axios/1.6.7",
-    "FeedFetcher-Google; (+http://www.google.com/feedfetcher.html)",
-    "Mozilla/5.0 (compatible; Bravebot/1.0; +https://search.brave.com/help/brave-search-crawler)",
-    "Mozilla/5.0 (compatible; Bluesky Cardyb/1.1; +mailto:support@bsky.app)",
-    "Datadog/Synthetics",
-    "Amazon-Route53-Health-Check-Service (ref b0eb04d5-cb5e-40e7-839b-558e52fc3f0d; report http://amzn.to/1vsZADi)",
-    "NewRelicPinger/1.0 (12345)",
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Cypress/13.6.0 Chrome/118.0.5993.159 Electron/27.1.3 Safari/537.36",
-    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Googlebot/2.1; +http://www.google.com/bot.html) Chrome/131.0.6778.204 Safari/537.36",
-    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm) Chrome/131.0.0.0 Safari/537.36",
-    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)",
-    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36",
 ];
 
 const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -227,7 +168,7 @@ fn every_user_agent_of_the_user_agents_data_set_counts() {
 
 #[test]
 fn in_app_browsers_and_webviews_count() {
-    for ua in IN_APP_BROWSERS {
+    for ua in IN_APP_BROWSERS.lines() {
         assert_counts(ua, "in-app browser");
     }
 }
@@ -255,7 +196,7 @@ fn every_crawler_in_isbots_fixture_but_the_command_line_clients_is_caught() {
 
 #[test]
 fn scripts_libraries_monitors_and_crawlers_do_not_count() {
-    for ua in SCRIPTS_AND_CRAWLERS {
+    for ua in SCRIPTS_AND_CRAWLERS.lines() {
         assert_does_not_count(ua, "script or crawler");
     }
 }
@@ -295,11 +236,15 @@ fn the_dfas_agree_with_each_rule_run_on_its_own() {
         .map(|(_, ua)| ua);
     let mut samples: Vec<String> = fixtures
         .chain(USER_AGENTS.lines().map(str::to_owned))
-        .chain(IN_APP_BROWSERS.iter().map(|s| s.to_string()))
-        .chain(SCRIPTS_AND_CRAWLERS.iter().map(|s| s.to_string()))
+        .chain(IN_APP_BROWSERS.lines().map(str::to_owned))
+        .chain(SCRIPTS_AND_CRAWLERS.lines().map(str::to_owned))
         .collect();
     // Cut some at every character, so `$`, `\b` and the rewritten look-arounds meet the end.
-    for ua in SCRIPTS_AND_CRAWLERS.iter().chain(IN_APP_BROWSERS).take(12) {
+    for ua in SCRIPTS_AND_CRAWLERS
+        .lines()
+        .chain(IN_APP_BROWSERS.lines())
+        .take(12)
+    {
         for (end, _) in ua.char_indices().skip(1) {
             samples.push(ua[..end].to_owned());
             samples.push(ua[end..].to_owned());
