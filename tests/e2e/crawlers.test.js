@@ -3,14 +3,12 @@
 // HTTP API event, and the verdicts compared with the npm package `isbot`, whose patterns the
 // function applies (plus its own few rules: src/crawler/ours.txt).
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { isbot } = require('isbot');
-const { startDynalite } = require('../../tools/local/dynalite');
-const { startRuntimeApi } = require('../../tools/local/runtime-api');
-const { ROOT, TABLE, bootstrapPath, readEvent } = require('./helpers');
+const { ROOT, readEvent, useFunction } = require('./helpers');
 
 // The YAML subset of isbot's fixtures: `group:` lines, then `  - value` lines, some quoted.
 function fixture(name) {
@@ -38,23 +36,8 @@ const people = [
 ];
 const crawlers = [...fixture('isbot-crawlers.yml'), ...lines('scripts-and-crawlers.txt')];
 
-let db;
-let rt;
+const fn = useFunction();
 let n = 0;
-
-before(async () => {
-  db = await startDynalite({ table: TABLE });
-  rt = await startRuntimeApi({
-    bootstrap: bootstrapPath(),
-    env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint },
-  });
-  await rt.ready();
-});
-
-after(async () => {
-  await rt?.close();
-  await db?.close();
-});
 
 // Whether the function counted a visit with this User-Agent, each on a page of its own.
 async function counted(ua) {
@@ -62,7 +45,7 @@ async function counted(ua) {
   event.headers = { ...event.headers, 'user-agent': ua };
   event.requestContext.http.userAgent = ua; // the gateway's copy, which the function reads
   event.rawQueryString = `path=%2Fua%2F${n++}`;
-  const result = await rt.invoke(event);
+  const result = await fn.rt.invoke(event);
   assert.equal(result.error, undefined, `${ua}: ${JSON.stringify(result.error)}`);
   assert.equal(result.payload.statusCode, 200, `${ua}: ${result.payload.body}`);
   return JSON.parse(result.payload.body).counted;
