@@ -156,7 +156,30 @@ async function waitFor(what, probe, { tries = 100, everyMs = 50 } = {}) {
   throw new Error(`gave up waiting for ${what}`);
 }
 
+// For a whole test file: dynalite and the built function under the Runtime API emulator, started
+// before its tests and stopped after them. Returns { db, rt }, filled in once started.
+function useFunction(env = {}) {
+  const { before, after } = require('node:test');
+  const { startDynalite } = require('../../tools/local/dynalite');
+  const { startRuntimeApi } = require('../../tools/local/runtime-api');
+  const started = {};
+  before(async () => {
+    started.db = await startDynalite({ table: TABLE });
+    started.rt = await startRuntimeApi({
+      bootstrap: bootstrapPath(),
+      env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: started.db.endpoint, ...env },
+    });
+    await started.rt.ready();
+  });
+  after(async () => {
+    await started.rt?.close();
+    await started.db?.close();
+  });
+  return started;
+}
+
 module.exports = {
+  useFunction,
   ROOT,
   TABLE,
   EXPECTED,
