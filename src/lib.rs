@@ -10,6 +10,7 @@ pub mod allow_list;
 pub mod config;
 pub mod crawler;
 pub mod gateway;
+pub mod query;
 pub mod request;
 pub mod response;
 pub mod sdk;
