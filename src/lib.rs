@@ -112,7 +112,7 @@ impl Counter {
                     "{}",
                     if counted { "hit counted" } else { "count read" }
                 );
-                response::count(count, counted)
+                response::count(count, counted, visit.format)
             }
             Err(err) => {
                 let response = response::failed(err.kind);

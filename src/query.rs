@@ -1,6 +1,6 @@
-//! The counter's query string, read once from left to right: the page and whether to count
-//! it. Decoded as browsers encode forms (`+` is a space, `%XX` a byte); a name
-//! is compared decoded, so `p%61th=` is `path=`. Other parameters are ignored.
+//! The counter's query string, read once from left to right: the page, whether to count it,
+//! and how to answer. Decoded as browsers encode forms (`+` is a space, `%XX` a byte); a name is
+//! compared decoded, so `p%61th=` is `path=`. Other parameters are ignored.
 
 use percent_encoding::percent_decode_str;
 
@@ -13,14 +13,26 @@ pub struct Query {
     pub path: String,
     /// `false` only for `increment=false`: read the count and write nothing.
     pub increment: bool,
+    pub format: Format,
+}
+
+/// How the count is answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// `{"count": N, "counted": B}`: no `format`, or `format=json`.
+    #[default]
+    Json,
+    /// A small image of the number, for pages where no script runs: `format=svg`.
+    Svg,
 }
 
 impl Query {
     /// Reads `raw_query` in one pass. The first broken parameter decides the rejection: a
-    /// second `path` or `increment` is refused as soon as it is met.
+    /// second `path`, `increment` or `format` is refused as soon as it is met.
     pub fn parse(raw_query: &str) -> Result<Query, Rejection> {
         let mut path = None;
         let mut increment = None;
+        let mut format = None;
         for pair in raw_query.split('&') {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             if decodes_to(name, "path") {
@@ -37,11 +49,15 @@ impl Query {
                     word(value, given),
                     Rejection::InvalidIncrement,
                 )?;
+            } else if decodes_to(name, "format") {
+                let given = [("json", Format::Json), ("svg", Format::Svg)];
+                set_once(&mut format, word(value, given), Rejection::InvalidFormat)?;
             }
         }
         Ok(Query {
             path: path.ok_or(Rejection::MissingPath)?,
             increment: increment.unwrap_or(true),
+            format: format.unwrap_or_default(),
         })
     }
 }
@@ -116,10 +132,11 @@ mod tests {
     fn names_and_words_are_compared_decoded() {
         assert_eq!(path_of("p%61th=%2F"), Ok("/".to_owned()));
         assert_eq!(
-            Query::parse("path=/&%69ncrement=f%61lse"),
+            Query::parse("path=/&%69ncrement=f%61lse&form%61t=sv%67"),
             Ok(Query {
                 path: "/".to_owned(),
                 increment: false,
+                format: Format::Svg,
             })
         );
         // A `+` is a space, in a name as in a value: neither is a word we know.
@@ -131,12 +148,13 @@ mod tests {
     }
 
     #[test]
-    fn only_the_two_names_are_read() {
+    fn only_the_three_names_are_read() {
         assert_eq!(
-            Query::parse("a=1&pathx=y&PATH=z&&path=x&Increment=no"),
+            Query::parse("a=1&pathx=y&PATH=z&&path=x&Increment=no&formats=png&Format=png"),
             Ok(Query {
                 path: "x".to_owned(),
                 increment: true,
+                format: Format::Json,
             })
         );
         assert_eq!(path_of("path"), Ok(String::new()));
@@ -159,6 +177,8 @@ mod tests {
                 "path=/&increment=false&increment=false",
                 Rejection::InvalidIncrement,
             ),
+            ("path=/&format=svg&format=svg", Rejection::InvalidFormat),
+            ("path=/&format=json&format=svg", Rejection::InvalidFormat),
         ] {
             assert_eq!(Query::parse(query), Err(rejection), "{query}");
         }
@@ -178,5 +198,20 @@ mod tests {
             Query::parse("path=%FF&increment=no"),
             Err(Rejection::InvalidEncoding)
         );
+    }
+
+    #[test]
+    fn format_is_json_svg_or_nothing() {
+        let format = |query: &str| Query::parse(query).map(|query| query.format);
+        assert_eq!(format("path=/"), Ok(Format::Json));
+        assert_eq!(format("path=/&format=json"), Ok(Format::Json));
+        assert_eq!(format("format=svg&path=/"), Ok(Format::Svg));
+        for bad in ["png", "SVG", "", "svg%00", "svg+", "%FF"] {
+            let query = format!("path=/&format={bad}");
+            assert_eq!(format(&query), Err(Rejection::InvalidFormat), "{bad}");
+        }
+        assert_eq!(format("path=/&format"), Err(Rejection::InvalidFormat));
+        // Refused as met, before the missing path is known.
+        assert_eq!(format("format=png"), Err(Rejection::InvalidFormat));
     }
 }

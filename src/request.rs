@@ -8,7 +8,7 @@ use icu_properties::CodePointMapData;
 
 use crate::allow_list::AllowList;
 use crate::crawler;
-use crate::query::Query;
+use crate::query::{Format, Query};
 
 /// DynamoDB's limit for a partition key, in bytes of UTF-8. dynalite counts characters
 /// instead, so this is the only place the real limit is enforced locally.
@@ -43,6 +43,8 @@ pub struct Policy {
 pub struct Visit {
     pub page: CounterKey,
     pub action: Action,
+    /// How to answer with the count.
+    pub format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +94,7 @@ pub enum Rejection {
     UnreadableCharacter,
     InvalidEncoding,
     InvalidIncrement,
+    InvalidFormat,
     PathNotAllowed,
 }
 
@@ -118,7 +121,11 @@ pub fn visit(request: &Request, policy: &Policy) -> Result<Visit, Rejection> {
         true if crawler() => Action::Read(ReadReason::Crawler),
         true => Action::Count,
     };
-    Ok(Visit { page, action })
+    Ok(Visit {
+        page,
+        action,
+        format: query.format,
+    })
 }
 
 /// Checks a decoded `path` value against the key rules and the allow-list.
