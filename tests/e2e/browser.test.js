@@ -449,19 +449,20 @@ test('a prerendered page asks nothing until it is shown, then counts', async (t)
 });
 
 // Headless Chromium with no DevTools client, a visitor's User-Agent and a profile of its own,
-// opening `url`; stopped when the test ends.
+// opening `url`; stopped when the test ends, with the helper processes of its process group.
 async function runChromiumAlone(t, url) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'counter-chromium-'));
   const chromium = spawn(
     CHROMIUM,
     ['--headless', ...CHROMIUM_ARGS, `--user-data-dir=${profile}`, `--user-agent=${DESKTOP_CHROME}`, url],
-    { stdio: 'ignore' },
+    { stdio: 'ignore', detached: true },
   );
   const exited = new Promise((resolve) => chromium.once('exit', resolve));
   t.after(async () => {
-    chromium.kill();
+    process.kill(-chromium.pid, 'SIGTERM');
     await exited;
-    fs.rmSync(profile, { recursive: true, force: true });
+    // A helper may still be writing its last file into the profile as the group winds down.
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 }
 
