@@ -11,6 +11,7 @@ pub mod config;
 pub mod crawler;
 pub mod gateway;
 pub mod key;
+pub mod query;
 pub mod request;
 pub mod response;
 pub mod runtime;
@@ -117,7 +118,7 @@ impl Counter {
                     "{}",
                     if counted { "hit counted" } else { "count read" }
                 );
-                response::count(count, counted)
+                response::count(count, counted, visit.format)
             }
             Err(err) => {
                 let response = response::failed(err.kind);

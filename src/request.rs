@@ -3,21 +3,15 @@
 //!
 //! Every rule runs here, before any DynamoDB call, so a refused request writes nothing.
 
-use percent_encoding::percent_decode_str;
-
 use crate::allow_list::AllowList;
 use crate::crawler;
 use crate::key::{self, KeyError};
 pub use crate::key::{is_unreadable, MAX_PATH_BYTES};
+use crate::query::{Format, Query};
 
 /// The longest raw query string read. The HTTP API's whole request line is at most 10 KiB,
 /// so no browser comes near this; a direct invoke of the function can send anything.
 pub const MAX_QUERY_BYTES: usize = 8 * 1024;
-
-/// The query parameter that names the page.
-const PATH_PARAM: &str = "path";
-/// The query parameter that says whether to count: `false` reads the count only.
-const INCREMENT_PARAM: &str = "increment";
 
 /// What the counter reads of an HTTP request, and nothing more.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,6 +38,8 @@ pub struct Policy {
 pub struct Visit {
     pub page: CounterKey,
     pub action: Action,
+    /// How to answer with the count.
+    pub format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +89,7 @@ pub enum Rejection {
     UnreadableCharacter,
     InvalidEncoding,
     InvalidIncrement,
+    InvalidFormat,
     PathNotAllowed,
 }
 
@@ -104,24 +101,8 @@ pub fn visit(request: &Request, policy: &Policy) -> Result<Visit, Rejection> {
     if request.raw_query.len() > MAX_QUERY_BYTES {
         return Err(Rejection::QueryTooLong);
     }
-    let raw_query = request.raw_query.as_str();
-    let mut paths = query_values(raw_query, PATH_PARAM).map_err(|_| Rejection::InvalidEncoding)?;
-    let path = match paths.len() {
-        0 => return Err(Rejection::MissingPath),
-        1 => paths.remove(0),
-        // The raw query is the source of truth: API Gateway's parsed parameters join
-        // `?path=a&path=b` into "a,b", which would count a page nobody asked for.
-        _ => return Err(Rejection::AmbiguousPath),
-    };
-    let increment =
-        query_values(raw_query, INCREMENT_PARAM).map_err(|_| Rejection::InvalidIncrement)?;
-    let counts = match increment.as_slice() {
-        [] => true,
-        [value] if value == "true" => true,
-        [value] if value == "false" => false,
-        _ => return Err(Rejection::InvalidIncrement),
-    };
-    let page = validate(path, policy.allowed_paths.as_ref())?;
+    let query = Query::parse(&request.raw_query)?;
+    let page = validate(query.path, policy.allowed_paths.as_ref())?;
     // Checked last, and only when the request would count: a read costs nothing to match.
     let crawler = || {
         !policy.count_crawlers
@@ -130,12 +111,16 @@ pub fn visit(request: &Request, policy: &Policy) -> Result<Visit, Rejection> {
                 .as_deref()
                 .is_some_and(crawler::is_crawler)
     };
-    let action = match counts {
+    let action = match query.increment {
         false => Action::Read(ReadReason::View),
         true if crawler() => Action::Read(ReadReason::Crawler),
         true => Action::Count,
     };
-    Ok(Visit { page, action })
+    Ok(Visit {
+        page,
+        action,
+        format: query.format,
+    })
 }
 
 /// Checks a decoded `path` value against the key rules and the allow-list.
@@ -149,40 +134,6 @@ pub fn validate(path: String, allowed_paths: Option<&AllowList>) -> Result<Count
         return Err(Rejection::PathNotAllowed);
     }
     Ok(CounterKey(path))
-}
-
-/// A query value that is not percent-encoded UTF-8.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NotUtf8;
-
-/// Every value of the parameter `name` in a raw `application/x-www-form-urlencoded` query,
-/// decoded. A value that does not decode to UTF-8 is refused rather than mangled, so two
-/// different byte strings can never count as the same page.
-pub fn query_values(raw_query: &str, name: &str) -> Result<Vec<String>, NotUtf8> {
-    let mut values = Vec::new();
-    for pair in raw_query.split('&').filter(|pair| !pair.is_empty()) {
-        let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
-        // Names are compared decoded, so `p%61th=` is `path=` as a browser sees it.
-        if form_decode(raw_name).as_deref() != Ok(name) {
-            continue;
-        }
-        values.push(form_decode(raw_value)?);
-    }
-    Ok(values)
-}
-
-/// Form decoding as browsers do it: `+` is a space, `%XX` a byte, and a `%` that does not
-/// start a valid escape stays as it is (percent-encoding's rule too).
-fn form_decode(component: &str) -> Result<String, NotUtf8> {
-    let mut bytes = Vec::with_capacity(component.len());
-    // An escape never spans a `+`, so the pieces between them decode on their own.
-    for (i, piece) in component.split('+').enumerate() {
-        if i > 0 {
-            bytes.push(b' ');
-        }
-        bytes.extend(percent_decode_str(piece));
-    }
-    String::from_utf8(bytes).map_err(|_| NotUtf8)
 }
 
 #[cfg(test)]
@@ -208,45 +159,10 @@ mod tests {
     }
 
     #[test]
-    fn decodes_form_encoding() {
-        assert_eq!(
-            query_values("path=%2Fcaf%C3%A9+menu", "path"),
-            Ok(vec!["/café menu".to_owned()])
-        );
-        assert_eq!(
-            query_values("path=100%", "path"),
-            Ok(vec!["100%".to_owned()])
-        );
-        assert_eq!(
-            query_values("path=%zz%4", "path"),
-            Ok(vec!["%zz%4".to_owned()])
-        );
-        assert_eq!(
-            query_values("path=a%2Bb+c", "path"),
-            Ok(vec!["a+b c".to_owned()])
-        );
-    }
-
-    #[test]
-    fn finds_every_value_and_only_of_that_name() {
-        assert_eq!(
-            query_values("a=1&path=x&pathx=y&path=z&&path", "path"),
-            Ok(vec!["x".to_owned(), "z".to_owned(), String::new()])
-        );
-        assert_eq!(query_values("p%61th=%2F", "path"), Ok(vec!["/".to_owned()]));
-    }
-
-    #[test]
-    fn refuses_invalid_utf8() {
-        assert_eq!(query_values("path=%FF", "path"), Err(NotUtf8));
+    fn a_path_that_is_not_utf8_is_refused() {
         assert_eq!(
             action(&get("path=%FF"), &Policy::default()),
             Err(Rejection::InvalidEncoding)
-        );
-        // A broken value of another parameter is not ours to judge.
-        assert_eq!(
-            query_values("x=%FF&path=a", "path"),
-            Ok(vec!["a".to_owned()])
         );
     }
 

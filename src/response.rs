@@ -1,16 +1,19 @@
-//! Every status code, header and JSON body the function answers with.
+//! Every status code, header and body the function answers with: JSON, or the count as a small
+//! SVG image when the query asks for `format=svg`.
 //!
-//! Bodies carry a machine-readable `error` code and a human-readable `message`; neither ever
-//! contains the table name, an ARN or SDK error text. CORS is not set here: the HTTP API's
-//! `CorsConfiguration` owns it (and the local front in `tools/local` plays that part).
+//! Error bodies carry a machine-readable `error` code and a human-readable `message`; neither
+//! ever contains the table name, an ARN or SDK error text. Errors are JSON whatever the format:
+//! an `<img>` then shows as broken, as a misconfigured counter should. CORS is not set here: the
+//! HTTP API's `CorsConfiguration` owns it (and the local front in `tools/local` plays that part).
 
 use http::{header, HeaderValue, StatusCode};
 use serde::Serialize;
 
+use crate::query::Format;
 use crate::request::{Rejection, MAX_PATH_BYTES, MAX_QUERY_BYTES};
 use crate::store::StoreErrorKind;
 
-/// An answer: a status, our headers and a JSON body.
+/// An answer: a status, our headers and a body.
 pub type Response = http::Response<String>;
 
 #[derive(Serialize)]
@@ -26,9 +29,62 @@ struct Error<'a> {
 }
 
 /// `200 {"count": N, "counted": true|false}`: the page's total, and whether this request
-/// added to it.
-pub fn count(count: u64, counted: bool) -> Response {
-    json(StatusCode::OK, &Count { count, counted })
+/// added to it; or, for `format=svg`, the total drawn as an image.
+pub fn count(count: u64, counted: bool, format: Format) -> Response {
+    match format {
+        Format::Json => json(StatusCode::OK, &Count { count, counted }),
+        Format::Svg => svg(count),
+    }
+}
+
+/// The image's geometry, in pixels: the label's box, Verdana's digits at 11 px, and the space
+/// either side of the number.
+const LABEL_WIDTH: usize = 44;
+const DIGIT_WIDTH: usize = 7;
+const PADDING: usize = 6;
+
+/// The count as a badge, "views | N". Only digits and fixed text go into it, so nothing the
+/// request carried can reach the markup.
+fn svg(count: u64) -> Response {
+    let digits = count.to_string();
+    let value_width = 2 * PADDING + DIGIT_WIDTH * digits.len();
+    let body = format!(
+        concat!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" role="img" "#,
+            r#"aria-label="views: {digits}"><title>views: {digits}</title>"#,
+            r##"<rect width="{label}" height="20" fill="#555"/>"##,
+            r##"<rect x="{label}" width="{value}" height="20" fill="#007ec6"/>"##,
+            r#"<g fill="white" text-anchor="middle" font-family="Verdana,DejaVu Sans,sans-serif" "#,
+            r#"font-size="11"><text x="{label_x}" y="14">views</text>"#,
+            r#"<text x="{value_x}" y="14">{digits}</text></g></svg>"#,
+        ),
+        width = LABEL_WIDTH + value_width,
+        label = LABEL_WIDTH,
+        value = value_width,
+        label_x = LABEL_WIDTH / 2,
+        value_x = LABEL_WIDTH + value_width / 2,
+        digits = digits,
+    );
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    // Image caches and code hosts' image proxies would otherwise show one count for ever:
+    // this is what they honour; Pragma and Expires are for HTTP/1.0 caches.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store, must-revalidate"),
+    );
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    headers.insert(header::EXPIRES, HeaderValue::from_static("0"));
+    // Opened as a document rather than an image, it may load and run nothing.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'"),
+    );
+    response
 }
 
 /// The 4xx answer to a request that broke a rule.
@@ -74,6 +130,11 @@ pub fn rejected(rejection: Rejection) -> Response {
             StatusCode::BAD_REQUEST,
             "invalid_increment",
             "Give increment once, as true (count this visit) or false (only read the count).",
+        ),
+        Rejection::InvalidFormat => (
+            StatusCode::BAD_REQUEST,
+            "invalid_format",
+            "Give format at most once, as json (the default) or svg (an image of the count).",
         ),
         Rejection::PathNotAllowed => (
             StatusCode::FORBIDDEN,
@@ -126,4 +187,59 @@ fn json(status: StatusCode, body: &impl Serialize) -> Response {
     // Every answer is a fresh count (or a one-off error): nothing may cache it.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(response: &Response, name: header::HeaderName) -> Option<&str> {
+        response
+            .headers()
+            .get(name)
+            .map(|value| value.to_str().unwrap())
+    }
+
+    #[test]
+    fn the_image_carries_the_count_and_nothing_else_that_varies() {
+        let skeleton = |count| {
+            svg(count)
+                .into_body()
+                .replace(|c: char| c.is_ascii_digit(), "")
+        };
+        for count in [0, 7, 42, 1_000_000, u64::MAX] {
+            let body = svg(count).into_body();
+            assert!(body.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg" "#));
+            assert!(body.ends_with("</svg>"));
+            assert!(body.contains(&format!(">{count}</text>")), "{body}");
+            assert_eq!(skeleton(count), skeleton(0));
+        }
+    }
+
+    #[test]
+    fn the_image_grows_with_its_digits() {
+        let width = |count| {
+            let body = svg(count).into_body();
+            let width = body.split("width=\"").nth(1).unwrap();
+            width[..width.find('"').unwrap()].parse::<usize>().unwrap()
+        };
+        assert_eq!(width(7), LABEL_WIDTH + 2 * PADDING + DIGIT_WIDTH);
+        assert_eq!(width(1234), width(7) + 3 * DIGIT_WIDTH);
+    }
+
+    #[test]
+    fn the_image_may_not_be_kept_by_any_cache() {
+        let response = count(5, true, Format::Svg);
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            header(&response, header::CONTENT_TYPE),
+            Some("image/svg+xml")
+        );
+        assert_eq!(
+            header(&response, header::CACHE_CONTROL),
+            Some("no-cache, no-store, must-revalidate")
+        );
+        assert_eq!(header(&response, header::PRAGMA), Some("no-cache"));
+        assert_eq!(header(&response, header::EXPIRES), Some("0"));
+    }
 }

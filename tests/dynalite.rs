@@ -100,6 +100,7 @@ async fn only_the_fixtures_that_count_write() {
             "/blog/post-1",
             "/café/€/📄",
             "/index.html",
+            "/projects/",
             longest.as_str()
         ]
     );

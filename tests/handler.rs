@@ -514,3 +514,138 @@ async fn a_failing_read_is_classified_like_a_failing_write() {
     });
     assert_failure_of(event("crawler-get.json"), missing, 500, "internal_error").await;
 }
+
+fn assert_svg_headers(response: &Response) {
+    assert_eq!(header(response, "content-type"), Some("image/svg+xml"));
+    assert_eq!(
+        header(response, "cache-control"),
+        Some("no-cache, no-store, must-revalidate")
+    );
+    assert_eq!(header(response, "pragma"), Some("no-cache"));
+    assert_eq!(header(response, "expires"), Some("0"));
+    assert_eq!(header(response, "access-control-allow-origin"), None);
+}
+
+#[tokio::test]
+async fn format_svg_counts_with_the_same_update_and_answers_an_image() {
+    let rule = expects_update_of("/projects/");
+    let response = handle(&rule, event("svg-counter.json")).await;
+    assert_eq!(response.status(), 200);
+    assert_svg_headers(&response);
+    let body = body_text(&response);
+    assert!(
+        body.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+        "{body}"
+    );
+    assert!(body.contains(">7</text>"), "{body}");
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn format_json_is_the_json_answer() {
+    let rule = expects_update_of("/index.html");
+    let response = handle(&rule, get_with_query("path=%2Findex.html&format=json")).await;
+    assert_json_headers(&response);
+    assert_eq!(body_text(&response), r#"{"count":7,"counted":true}"#);
+}
+
+#[tokio::test]
+async fn any_other_format_or_a_second_one_is_400() {
+    for bad in ["png", "SVG", "", "svg&format=svg", "json&format=svg"] {
+        let request = get_with_query(&format!("path=%2F&format={bad}"));
+        assert_rejected(request, 400, "invalid_format").await;
+    }
+}
+
+const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+
+/// `raw_query` with `format=svg` added; `method` and `user_agent` as given.
+fn asked(raw_query: &str, method: &str, user_agent: Option<&str>) -> Request {
+    let mut request = get_with_query(raw_query);
+    request.method = method.to_owned();
+    request.user_agent = user_agent.map(str::to_owned);
+    request
+}
+
+/// The count in an SVG answer: the text of its last `<text>` element.
+fn svg_count(body: &str) -> u64 {
+    let end = body.rfind("</text>").expect("a <text> element");
+    let start = body[..end].rfind('>').unwrap() + 1;
+    body[start..end].parse().expect("digits")
+}
+
+#[tokio::test]
+async fn format_svg_follows_every_rule_of_the_json_answer() {
+    let chrome = event("get-counter.json").user_agent;
+    let too_long = format!("path=%2F{}", "a".repeat(2048));
+    let over_the_cap = format!("path=%2F{}", "a".repeat(9000));
+    let cases: Vec<(&str, &str, Option<&str>, Policy)> = vec![
+        ("path=%2F", "GET", chrome.as_deref(), Policy::default()),
+        ("path=%2F", "GET", None, Policy::default()),
+        (
+            "path=%2F&increment=false",
+            "GET",
+            chrome.as_deref(),
+            Policy::default(),
+        ),
+        ("path=%2F", "GET", Some(GOOGLEBOT), Policy::default()),
+        (
+            "path=%2F",
+            "GET",
+            Some(GOOGLEBOT),
+            Policy {
+                count_crawlers: true,
+                ..Policy::default()
+            },
+        ),
+        ("path=%2F", "POST", chrome.as_deref(), Policy::default()),
+        ("", "GET", chrome.as_deref(), Policy::default()),
+        ("path=", "GET", chrome.as_deref(), Policy::default()),
+        ("path=a&path=b", "GET", chrome.as_deref(), Policy::default()),
+        (&too_long, "GET", chrome.as_deref(), Policy::default()),
+        (&over_the_cap, "GET", chrome.as_deref(), Policy::default()),
+        (
+            "path=%2Fa%E2%80%8Bb",
+            "GET",
+            chrome.as_deref(),
+            Policy::default(),
+        ),
+        ("path=%FF", "GET", chrome.as_deref(), Policy::default()),
+        (
+            "path=%2F&increment=no",
+            "GET",
+            chrome.as_deref(),
+            Policy::default(),
+        ),
+        ("path=%2Fx", "GET", chrome.as_deref(), allowing("/")),
+        (
+            "path=%2F&increment=false",
+            "GET",
+            chrome.as_deref(),
+            allowing("/"),
+        ),
+    ];
+    for (raw, method, user_agent, policy) in cases {
+        let label = format!("{method} {raw:.40} as {user_agent:?}");
+        let (as_json, json_writes, json_reads) =
+            handle_counting_calls(asked(raw, method, user_agent), policy.clone()).await;
+        let svg_query = format!("{raw}&format=svg");
+        let (as_svg, svg_writes, svg_reads) =
+            handle_counting_calls(asked(&svg_query, method, user_agent), policy).await;
+        assert_eq!(as_svg.status(), as_json.status(), "{label}");
+        assert_eq!(
+            (svg_writes, svg_reads),
+            (json_writes, json_reads),
+            "{label}"
+        );
+        if as_json.status() == 200 {
+            assert_svg_headers(&as_svg);
+            let count = body_json(&as_json)["count"].as_u64().unwrap();
+            assert_eq!(svg_count(body_text(&as_svg)), count, "{label}");
+        } else {
+            // A refusal is the same JSON, whatever the format.
+            assert_eq!(as_svg.headers(), as_json.headers(), "{label}");
+            assert_eq!(body_text(&as_svg), body_text(&as_json), "{label}");
+        }
+    }
+}

@@ -178,6 +178,8 @@ fn command_line_clients_and_no_user_agent_count() {
     for ua in COMMAND_LINE_CLIENTS.iter().chain(&[""]) {
         assert_counts(ua, "command-line client");
     }
+    // GitHub's image proxy, fetching a README's image for each view.
+    assert_counts("github-camo (876de43e)", "image proxy");
     // Only their plain User-Agents: a crawler cannot pass as curl by starting with its name.
     assert_does_not_count("curl/8.11.1 (compatible; Googlebot/2.1)", "curl look-alike");
 }

@@ -1,22 +1,27 @@
 'use strict';
-// The real caller: examples/index.html served from one loopback origin, its counter.js
-// fetching the API (front + emulator + bootstrap + dynalite) on another, in Debian's headless
-// Chromium driven by playwright-core. The page counts a visitor once a day: a reload only
-// reads, the next day (Playwright's clock) counts again. A page that fetches on every load
-// still counts every load, and so does counter.js where storage is blocked. A negative
-// control, with the front's CORS turned off, shows that the same assertion fails when the
-// CORS header is missing. Each test has its own browser context (storage, clock) and counts
-// its own page path, so the tests do not depend on one another.
+// The real caller: examples/index.html served from one loopback origin (tools/local/site.js),
+// its counter.js fetching the API (front + emulator + bootstrap + dynalite) on another, in
+// Debian's headless Chromium driven by playwright-core. The page counts a person once a day: a
+// reload only reads, the next day (Playwright's clock) counts again; a prerendered page counts
+// when it is shown, a page back from the back/forward cache not again, an automated browser and
+// the owner's (#counter=ignore) only read; where storage is blocked every load counts. With
+// JavaScript off, the page's <noscript> image counts and shows the count. A page that fetches on
+// every load still counts every load. A negative control, with the front's CORS turned off,
+// shows that the same assertion fails when the CORS header is missing. Each test has its own
+// browser context (storage, clock) and counts its own page path, so the tests do not depend on
+// one another.
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const http = require('node:http');
+const os = require('node:os');
 const path = require('node:path');
+const { spawn } = require('node:child_process');
 const { startDynalite } = require('../../tools/local/dynalite');
 const { startRuntimeApi } = require('../../tools/local/runtime-api');
 const { startHttpFront } = require('../../tools/local/http-front');
-const { ROOT, TABLE, bootstrapPath } = require('./helpers');
+const { startSite: startExampleSite } = require('../../tools/local/site');
+const { TABLE, bootstrapPath } = require('./helpers');
 
 const CHROMIUM = '/usr/bin/chromium';
 // As rust.md says: without the background-networking flags Chromium keeps dialling out to a
@@ -34,39 +39,11 @@ const CHROMIUM_ARGS = [
 // the API takes for a crawler and answers without counting.
 const DESKTOP_CHROME =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8' };
 
-// Serves examples/ as a site owner would publish it, with data-counter-url set to `apiUrl`,
-// in every folder (so /a/index.html is the example page, counted as "/a/"), plus `pages`
-// ({ "/plain.html": html }).
-async function startSite(apiUrl, pages = {}) {
-  const dir = path.join(ROOT, 'examples');
-  const server = http.createServer((req, res) => {
-    const pathname = req.url.split('?')[0];
-    if (Object.hasOwn(pages, pathname)) {
-      res.writeHead(200, { 'content-type': TYPES['.html'] }).end(pages[pathname]);
-      return;
-    }
-    const name = pathname.slice(pathname.lastIndexOf('/') + 1) || 'index.html';
-    const file = path.join(dir, name);
-    if (!file.startsWith(dir + path.sep) || !fs.existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    let body = fs.readFileSync(file, 'utf8');
-    if (name === 'index.html') {
-      const configured = body.replace(/data-counter-url="[^"]*"/, `data-counter-url="${apiUrl}"`);
-      assert.notEqual(configured, body, 'index.html has a data-counter-url attribute to configure');
-      body = configured;
-    }
-    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' });
-    res.end(body);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
-  };
+// examples/ as a site owner would publish it, asking the API at `apiUrl`; every folder serves
+// the example page (so /a/index.html counts "/a/"), plus `pages` ({ "/plain.html": html }).
+function startSite(apiUrl, pages = {}) {
+  return startExampleSite({ apiUrl, pages });
 }
 
 function loadPlaywright() {
@@ -123,14 +100,30 @@ function sentFrom(site) {
   return { urls: hits.map((r) => r.url), answers: hits.map((r) => JSON.parse(r.body)) };
 }
 
+// The image requests (format=svg) the API has answered so far. An <img> sends no Origin.
+function svgRequests() {
+  return frontLog.filter((r) => r.cors && r.url.includes('format=svg'));
+}
+
 // A page in a browser context of its own: its own localStorage, clock and init scripts.
-async function openPage(t, { userAgent = DESKTOP_CHROME, timezoneId, initScript } = {}) {
-  const context = await browser.newContext({ userAgent: userAgent || undefined, timezoneId });
+// Playwright drives Chromium over the DevTools protocol, and Chromium then reports
+// navigator.webdriver = true; a visitor's browser does not, so unless `automated` the page sees
+// what a visitor's would.
+async function openPage(
+  t,
+  { userAgent = DESKTOP_CHROME, timezoneId, initScripts = [], automated = false, javaScriptEnabled = true } = {},
+) {
+  const context = await browser.newContext({ userAgent: userAgent || undefined, timezoneId, javaScriptEnabled });
   t.after(() => context.close());
   await context.addInitScript(() =>
     window.addEventListener('error', (e) => (window.uncaughtError = String(e.message))),
   );
-  if (initScript) await context.addInitScript(initScript);
+  if (!automated) {
+    await context.addInitScript(() =>
+      Object.defineProperty(Navigator.prototype, 'webdriver', { configurable: true, get: () => false }),
+    );
+  }
+  for (const script of initScripts) await context.addInitScript(script);
   return context.newPage();
 }
 
@@ -152,7 +145,13 @@ before(async () => {
     onRequest: (r) => frontLog.push({ cors: false, ...r }),
   });
   stack.push(frontWithoutCors.close);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  // Playwright turns the back/forward cache off by default; a visitor's browser has it.
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    ignoreDefaultArgs: ['--disable-back-forward-cache'],
+  });
   stack.push(() => browser.close());
 });
 
@@ -275,13 +274,14 @@ const BLOCKED_STORAGE = {
 };
 
 for (const [name, blocked] of Object.entries(BLOCKED_STORAGE)) {
-  test(`where storage is blocked (${name}), every load counts`, async (t) => {
+  test(`where storage is blocked (${name}), every load counts, even after #counter=ignore`, async (t) => {
     const site = await startSite(`${front.url}/counter`);
     t.after(site.close);
-    const page = await openPage(t, { initScript: blocked.script });
+    const page = await openPage(t, { initScripts: [blocked.script] });
     const counterPath = `/blocked-${name.split(' ')[0]}/`;
 
-    await page.goto(`${site.url}${counterPath}index.html`);
+    // The owner's switch cannot be kept here, so this browser goes on counting.
+    await page.goto(`${site.url}${counterPath}index.html#counter=ignore`);
     assert.ok(await page.evaluate(blocked.premise), 'the page really has no usable storage');
     assert.equal(await shownCount(page), 1);
     await page.reload();
@@ -309,4 +309,210 @@ test('negative control: without the CORS header the same assertion fails', async
   assert.deepEqual(JSON.parse(hits[0].body), { count: 1, counted: true });
   assert.ok(messages.some((text) => /CORS|Access-Control-Allow-Origin/i.test(text)), messages.join('\n'));
   assert.deepEqual(await storedValues(page), [], 'an answer the page never saw is not remembered');
+});
+
+test('a browser driven by automation (navigator.webdriver) shows the count and only reads', async (t) => {
+  const site = await startSite(`${front.url}/counter`);
+  t.after(site.close);
+  const page = await openPage(t, { automated: true });
+
+  await page.goto(`${site.url}/automated/index.html`);
+  assert.equal(await page.evaluate(() => navigator.webdriver), true, 'Chromium under Playwright says so itself');
+  assert.equal(await shownCount(page), 0);
+  assert.equal(await tableHits('/automated/'), undefined, 'a read creates no item');
+  assert.deepEqual(sentFrom(site), {
+    urls: ['/counter?path=%2Fautomated%2F&increment=false'],
+    answers: [{ count: 0, counted: false }],
+  });
+});
+
+test("the owner's switch: #counter=ignore only reads from then on, #counter=count undoes it", async (t) => {
+  const site = await startSite(`${front.url}/counter`);
+  t.after(site.close);
+  const page = await openPage(t);
+  const url = `${site.url}/owner/index.html`;
+
+  await page.goto(`${url}#counter=ignore`);
+  assert.equal(await shownCount(page), 0, 'the page still shows the count');
+  assert.equal(await page.evaluate(() => location.hash), '', 'the switch leaves the address, so no link carries it');
+  assert.equal((await storedValues(page)).length, 1, 'the switch is kept in localStorage');
+  await page.reload();
+  assert.equal(await shownCount(page), 0, 'and still applies on the next load');
+
+  // Typed into the address bar of the open page: a same-document navigation, no new load.
+  await page.goto(`${url}#counter=count`);
+  await page.waitForFunction(() => location.hash === '');
+  assert.deepEqual(await storedValues(page), [], 'the undo forgets the switch');
+  await page.reload();
+  assert.equal(await shownCount(page), 1, 'this browser counts again');
+  assert.equal(await tableHits('/owner/'), 1);
+
+  const read = '/counter?path=%2Fowner%2F&increment=false';
+  assert.deepEqual(sentFrom(site), {
+    urls: [read, read, '/counter?path=%2Fowner%2F'],
+    answers: [
+      { count: 0, counted: false },
+      { count: 0, counted: false },
+      { count: 1, counted: true },
+    ],
+  });
+});
+
+test('a page restored from the back/forward cache does not count again', async (t) => {
+  const site = await startSite(`${front.url}/counter`, { '/elsewhere.html': '<!doctype html><title>elsewhere</title>' });
+  t.after(site.close);
+  // Storage blocked, so that any second run of counter.js would count rather than read.
+  const page = await openPage(t, {
+    initScripts: [
+      BLOCKED_STORAGE['localStorage throws'].script,
+      () => addEventListener('pageshow', (e) => (window.shows = (window.shows || []).concat(e.persisted))),
+    ],
+  });
+
+  await page.goto(`${site.url}/bfcache/index.html`);
+  assert.equal(await shownCount(page), 1);
+  await page.goto(`${site.url}/elsewhere.html`);
+  await page.goBack({ waitUntil: 'commit' }); // a restored page fires no load event
+  // Restored: a second pageshow, persisted. Reloaded instead: a new document's first pageshow.
+  await page.waitForFunction(
+    () =>
+      document.readyState === 'complete' &&
+      window.shows &&
+      (window.shows.length === 2 || performance.getEntriesByType('navigation')[0].type === 'back_forward'),
+  );
+  assert.deepEqual(await page.evaluate(() => window.shows), [false, true], 'restored from the back/forward cache');
+  assert.equal(await shownCount(page), 1, 'it still shows its count');
+  assert.equal(await tableHits('/bfcache/'), 1, 'and did not count again');
+  assert.deepEqual(sentFrom(site).urls, ['/counter?path=%2Fbfcache%2F']);
+});
+
+// Chromium prerenders nothing while a DevTools client is attached (its Preload domain reports
+// "PrerenderingDisabledByDevTools", for Playwright and for a bare CDP session alike), so this
+// test runs Chromium on its own, as a visitor would, and the pages report to the site what
+// happened. The start page prerenders /prerender/shown.html by speculation rules and opens it
+// once the prerendered page has run its scripts.
+test('a prerendered page asks nothing until it is shown, then counts', async (t) => {
+  const api = `${front.url}/counter`;
+  const asked = () => frontLog.filter((r) => r.url.includes('path=%2Fprerendered'));
+  let ranWhilePrerendering;
+  let shown;
+  const prerendered = new Promise((resolve, reject) => (ranWhilePrerendering = { resolve, reject }));
+  const wasShown = new Promise((resolve) => (shown = resolve));
+  const shownPage = `<!doctype html><meta charset="utf-8"><title>shown</title>
+<p><span id="visits" data-counter-url="${api}" data-counter-path="/prerendered" data-state="loading">…</span></p>
+<script src="/counter.js" defer></script>
+<script>
+  var el = document.getElementById('visits');
+  // Fires after the deferred counter.js has run.
+  document.addEventListener('DOMContentLoaded', function () {
+    fetch('/prerender/ran?prerendering=' + document.prerendering);
+  });
+  new MutationObserver(function () {
+    var activated = performance.getEntriesByType('navigation')[0].activationStart > 0;
+    fetch('/prerender/shown?' + new URLSearchParams({ state: el.dataset.state, text: el.textContent, activated: activated }));
+  }).observe(el, { attributeFilter: ['data-state'] });
+</script>`;
+  const site = await startSite(api, {
+    '/prerender/start.html': `<!doctype html><meta charset="utf-8"><title>start</title>
+<script type="speculationrules">{"prerender": [{"source": "list", "urls": ["/prerender/shown.html"]}]}</script>
+<script>fetch('/prerender/go').then(function () { location.href = '/prerender/shown.html'; });</script>`,
+    '/prerender/shown.html': (req, res) => {
+      const purpose = req.headers['sec-purpose'] || '';
+      if (!purpose.includes('prerender')) {
+        ranWhilePrerendering.reject(new Error(`Chromium loaded the page without prerendering it (Sec-Purpose "${purpose}")`));
+      }
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(shownPage);
+    },
+    '/prerender/go': (req, res) => prerendered.finally(() => res.end()).catch(() => {}),
+    '/prerender/ran': (req, res) => {
+      const prerendering = new URL(req.url, site.url).searchParams.get('prerendering');
+      ranWhilePrerendering.resolve({ prerendering, purpose: req.headers['sec-purpose'], askedSoFar: asked().length });
+      res.end();
+    },
+    '/prerender/shown': (req, res) => (shown(new URL(req.url, site.url).searchParams), res.end()),
+  });
+  t.after(site.close);
+  await runChromiumAlone(t, `${site.url}/prerender/start.html`);
+
+  const report = await prerendered;
+  assert.equal(report.prerendering, 'true', 'the page ran its scripts while prerendering');
+  assert.match(report.purpose, /prerender/);
+  assert.equal(report.askedSoFar, 0, 'counter.js asked nothing while prerendering');
+  const after = await wasShown;
+  assert.deepEqual(Object.fromEntries(after), { state: 'ok', text: '1', activated: 'true' });
+  assert.deepEqual(
+    asked().map((r) => ({ url: r.url, purpose: r.purpose, answer: JSON.parse(r.body) })),
+    [{ url: '/counter?path=%2Fprerendered', purpose: undefined, answer: { count: 1, counted: true } }],
+    'one request, sent once the page was shown',
+  );
+  assert.equal(await tableHits('/prerendered'), 1);
+});
+
+// Headless Chromium with no DevTools client, a visitor's User-Agent and a profile of its own,
+// opening `url`; stopped when the test ends, with the helper processes of its process group.
+async function runChromiumAlone(t, url) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'counter-chromium-'));
+  const chromium = spawn(
+    CHROMIUM,
+    ['--headless', ...CHROMIUM_ARGS, `--user-data-dir=${profile}`, `--user-agent=${DESKTOP_CHROME}`, url],
+    { stdio: 'ignore', detached: true },
+  );
+  const exited = new Promise((resolve) => chromium.once('exit', resolve));
+  t.after(async () => {
+    process.kill(-chromium.pid, 'SIGTERM');
+    await exited;
+    // A helper may still be writing its last file into the profile as the group winds down.
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  });
+}
+
+test('with JavaScript off the page counts once through its <noscript> image', async (t) => {
+  const site = await startSite(`${front.url}/counter`);
+  t.after(site.close);
+  const page = await openPage(t, { javaScriptEnabled: false });
+  const before = (await tableHits('/')) ?? 0;
+  const seen = svgRequests().length;
+
+  const image = page.waitForResponse((res) => res.url().includes('format=svg'));
+  await page.goto(`${site.url}/`);
+  const res = await image;
+  assert.equal(res.status(), 200);
+  assert.equal(res.headers()['content-type'], 'image/svg+xml');
+  assert.equal(res.headers()['cache-control'], 'no-cache, no-store, must-revalidate');
+  await page.waitForLoadState('load');
+  const shown = await page.evaluate(() => ({
+    drawn: document.querySelector('noscript img, img').naturalWidth > 0,
+    sentence: getComputedStyle(document.getElementById('views-sentence')).display,
+  }));
+  assert.deepEqual(shown, { drawn: true, sentence: 'none' }, 'the image is drawn; the sentence without a number hidden');
+  assert.equal(await tableHits('/'), before + 1, 'counted once');
+  const sent = svgRequests().slice(seen);
+  assert.deepEqual(sent.map((r) => r.url), ['/counter?path=%2F&format=svg']);
+  assert.match(sent[0].body, new RegExp(`>${before + 1}<`), 'the image carries the new count');
+
+  // With JavaScript on, the same page counts through counter.js alone.
+  const scripted = await openPage(t);
+  await scripted.goto(`${site.url}/`);
+  assert.equal(await shownCount(scripted), before + 2);
+  await scripted.waitForLoadState('load');
+  assert.equal(svgRequests().length, seen + 1, 'no image request when the script runs');
+  assert.equal(await tableHits('/'), before + 2);
+});
+
+test("an image request by a crawler shows the count and does not count (headless Chromium's own User-Agent)", async (t) => {
+  const site = await startSite(`${front.url}/counter`);
+  t.after(site.close);
+  const page = await openPage(t, { userAgent: null, javaScriptEnabled: false });
+  const before = await tableHits('/');
+  const seen = svgRequests().length;
+
+  const image = page.waitForResponse((res) => res.url().includes('format=svg'));
+  await page.goto(`${site.url}/`);
+  assert.equal((await image).headers()['content-type'], 'image/svg+xml');
+  const sent = svgRequests().slice(seen);
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].status, 200);
+  assert.match(sent[0].body, new RegExp(`>${before ?? 0}<`), 'the image shows the count');
+  assert.equal(await tableHits('/'), before, 'the crawler did not count');
+  assert.match(await page.evaluate(() => navigator.userAgent), /HeadlessChrome/);
 });

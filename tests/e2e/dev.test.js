@@ -19,9 +19,11 @@ after(() => {
   fs.rmSync(`${dataDir}.dev-pid`, { force: true }); // left behind only if dev.js was killed
 });
 
-// dev.js on `port` with this file's data folder; every pid is remembered, to be killed at the end.
-function startDev(port) {
-  const dev = startDevOn({ PORT: String(port), DEV_DATA_DIR: dataDir, BOOTSTRAP: bootstrapPath() });
+// dev.js on `port` (the example site on `sitePort`) with this file's data folder; every pid is
+// remembered, to be killed at the end.
+function startDev(port, sitePort) {
+  const env = { PORT: String(port), SITE_PORT: String(sitePort), DEV_DATA_DIR: dataDir, BOOTSTRAP: bootstrapPath() };
+  const dev = startDevOn(env);
   started.push(dev.child.pid);
   return dev;
 }
@@ -58,29 +60,42 @@ async function stop(dev) {
 }
 
 test('make dev serves rising counts on 127.0.0.1, keeps them across a restart, and Ctrl-C stops it all', async () => {
-  const port = await freePort();
-  const first = startDev(port);
+  const [port, sitePort] = [await freePort(), await freePort()];
+  const first = startDev(port, sitePort);
   const base = await first.ready;
   assert.equal(base, `http://127.0.0.1:${port}`, 'the printed URL');
   assert.deepEqual(childPids(first.child.pid).length, 1, 'one child: the bootstrap');
   const dynamoPort = Number(first.output().match(/dynalite on http:\/\/127\.0\.0\.1:(\d+)/)[1]);
   for (const address of externalAddresses()) {
-    for (const p of [port, dynamoPort]) assert.equal(await reachable(address, p), false, `${address}:${p} refused`);
+    for (const p of [port, dynamoPort, sitePort]) {
+      assert.equal(await reachable(address, p), false, `${address}:${p} refused`);
+    }
   }
+
+  // The example page has an origin of its own, at "/", pointed at this front.
+  assert.match(first.output(), new RegExp(`example page: http://127\\.0\\.0\\.1:${sitePort}/ `));
+  const example = await request(`http://127.0.0.1:${sitePort}/`);
+  assert.equal(example.status, 200);
+  assert.match(example.headers['content-type'], /^text\/html/);
+  assert.ok(example.body.includes(`data-counter-url="${base}/counter"`), 'the page asks this front');
+  assert.ok(example.body.includes(`src="${base}/counter?path=%2F&amp;format=svg"`), 'and so does its image');
+  const script = await request(`http://127.0.0.1:${sitePort}/counter.js`);
+  assert.equal(script.status, 200);
+  assert.match(script.headers['content-type'], /^text\/javascript/);
 
   assert.equal(await count(base, '/'), 1);
   assert.equal(await count(base, '/'), 2);
   assert.equal(await count(base, '/cv'), 1);
   await stop(first);
 
-  const second = startDev(port);
+  const second = startDev(port, sitePort);
   assert.equal(await second.ready, base);
   assert.equal(await count(base, '/'), 3, 'counts survive a restart');
   await stop(second);
 });
 
 test('the local front answers CORS as the HTTP API does and routes only GET /counter', async (t) => {
-  const dev = startDev(await freePort());
+  const dev = startDev(await freePort(), await freePort());
   t.after(() => stop(dev));
   const base = await dev.ready;
   const origin = { Origin: 'https://resume.example.com' };

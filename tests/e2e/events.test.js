@@ -6,7 +6,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startDynalite } = require('../../tools/local/dynalite');
 const { startRuntimeApi } = require('../../tools/local/runtime-api');
-const { TABLE, EXPECTED, counted, rejected, assertResponse, bootstrapPath, readEvent, eventFiles, waitFor } = require('./helpers');
+const { TABLE, EXPECTED, counted, read, image, rejected, assertResponse, bootstrapPath, readEvent, eventFiles, waitFor } = require('./helpers');
 
 let db;
 let rt;
@@ -44,7 +44,8 @@ test('every file in events/ has an expected response here', () => {
 });
 
 for (const file of Object.keys(EXPECTED).sort()) {
-  test(`events/${file} → ${EXPECTED[file].status} ${EXPECTED[file].error || (EXPECTED[file].body.counted ? 'counted' : 'read')}`, async () => {
+  const outcome = (exp) => exp.error || `${(exp.body ?? exp).counted ? 'counted' : 'read'}${exp.svg ? ', as an image' : ''}`;
+  test(`events/${file} → ${EXPECTED[file].status} ${outcome(EXPECTED[file])}`, async () => {
     const pid = rt.pid;
     const result = await rt.invoke(readEvent(file));
     assertResponse(result, EXPECTED[file], file);
@@ -54,14 +55,15 @@ for (const file of Object.keys(EXPECTED).sort()) {
     assert.equal(lines.length, 1, `one log line per request, got:\n${lines.map((l) => l.line).join('\n')}`);
     const entry = JSON.parse(lines[0].line);
     assert.equal(entry.status, EXPECTED[file].status, 'the log line records the status');
-    if (EXPECTED[file].body) assert.equal(entry.counted, EXPECTED[file].body.counted, 'and whether it counted');
+    const { body, svg, counted: countedAsImage } = EXPECTED[file];
+    if (body || svg) assert.equal(entry.counted, body ? body.counted : countedAsImage, 'and whether it counted');
   });
 }
 
 test('only the accepted requests wrote to the table, once each', async () => {
   const expected = {};
   for (const [file, exp] of Object.entries(EXPECTED)) {
-    if (exp.body?.counted) expected[readEvent(file).queryStringParameters.path] = 1;
+    if (exp.body?.counted || exp.counted) expected[readEvent(file).queryStringParameters.path] = 1;
   }
   assert.deepEqual(await scanTable(), expected);
 });
@@ -179,3 +181,25 @@ for (const [label, value] of [['unset', undefined], ['empty', '']]) {
     assert.equal(result.error?.errorType, 'Runtime.ExitError', 'an invocation gets the init failure');
   });
 }
+
+test('format=svg follows the rules of the JSON answer on the built binary', async () => {
+  const before = await scanTable();
+  const asking = (query, { method = 'GET', userAgent } = {}) => {
+    const event = readEvent('svg-counter.json');
+    event.rawQueryString = query;
+    delete event.queryStringParameters;
+    event.requestContext.http.method = method;
+    if (userAgent) event.requestContext.http.userAgent = userAgent;
+    return event;
+  };
+  const googlebot = readEvent('crawler-get.json').requestContext.http.userAgent;
+  const projects = before['/projects/'];
+  assertResponse(await rt.invoke(asking('path=%2Fprojects%2F&format=svg', { userAgent: googlebot })), image(projects), 'a crawler');
+  assertResponse(await rt.invoke(asking('path=%2Fprojects%2F&increment=false&format=svg')), image(projects), 'a read');
+  assertResponse(await rt.invoke(asking('path=%2Fprojects%2F&format=svg', { method: 'POST' })), rejected(405, 'method_not_allowed', { allow: 'GET' }), 'POST');
+  assertResponse(await rt.invoke(asking('path=%2Fa%E2%80%8Bb&format=svg')), rejected(400, 'invalid_path'), 'an invisible character');
+  assertResponse(await rt.invoke(asking('path=%2Fprojects%2F&format=png')), rejected(400, 'invalid_format'), 'format=png');
+  assertResponse(await rt.invoke(asking('path=%2Fprojects%2F&format=svg&format=svg')), rejected(400, 'invalid_format'), 'twice');
+  assert.deepEqual(await scanTable(), before, 'none of them wrote');
+  assertResponse(await rt.invoke(asking('path=%2Fprojects%2F&format=json')), counted(projects + 1), 'format=json');
+});

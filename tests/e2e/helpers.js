@@ -16,10 +16,19 @@ const TABLE = 'CloudResumeCounterHits';
 const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
 const counted = (count) => ({ status: 200, headers: HEADERS, body: { count, counted: true } });
 const read = (count) => ({ status: 200, headers: HEADERS, body: { count, counted: false } });
+const SVG_HEADERS = {
+  'content-type': 'image/svg+xml',
+  'cache-control': 'no-cache, no-store, must-revalidate',
+  pragma: 'no-cache',
+  expires: '0',
+  'content-security-policy': "default-src 'none'",
+};
+// format=svg: the count drawn, `counted` known from the table and the log line only.
+const image = (count, isCounted) => ({ status: 200, headers: SVG_HEADERS, svg: count, counted: isCounted });
 const rejected = (status, error, extraHeaders = {}) => ({ status, headers: { ...HEADERS, ...extraHeaders }, error });
 
-// What each fixture must get back (events.test.js, invoke.test.js). Files run in name order on a fresh table, so every counted
-// path is counted for the first time, the crawler reads /index.html before anyone counted it,
+// What each fixture must get back (events.test.js, invoke.test.js). Files run in name order on
+// a fresh table, so every counted path is counted for the first time, the crawler reads /index.html before anyone counted it,
 // and the view reads it after get-counter.json's one hit.
 const EXPECTED = {
   'control-char-path.json': rejected(400, 'invalid_path'),
@@ -32,6 +41,7 @@ const EXPECTED = {
   'max-length-path.json': counted(1),
   'missing-path.json': rejected(400, 'missing_path'),
   'post-counter.json': rejected(405, 'method_not_allowed', { allow: 'GET' }),
+  'svg-counter.json': image(1, true),
   'too-long-path.json': rejected(400, 'path_too_long'),
   'unicode-path.json': counted(1),
   'view-count.json': read(1),
@@ -44,6 +54,12 @@ function assertResponse(result, expected, label) {
   assert.equal(statusCode, expected.status, `${label}: status (body ${body})`);
   assert.deepEqual(headers, expected.headers, `${label}: headers`);
   assert.equal(isBase64Encoded ?? false, false, `${label}: isBase64Encoded`);
+  if (expected.svg !== undefined) {
+    assert.match(body, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" [^<]*>/, `${label}: an SVG document`);
+    assert.ok(body.endsWith('</svg>'), `${label}: a whole SVG document`);
+    assert.ok(body.includes(`>${expected.svg}</text>`), `${label}: the count ${expected.svg} in ${body}`);
+    return;
+  }
   const json = JSON.parse(body);
   if (expected.body) {
     assert.deepEqual(json, expected.body, `${label}: body`);
@@ -185,6 +201,7 @@ module.exports = {
   EXPECTED,
   counted,
   read,
+  image,
   rejected,
   assertResponse,
   bootstrapPath,

@@ -87,7 +87,7 @@ test('an event that is not from an HTTP API: the function error, non-zero', () =
 });
 
 test('with `make dev` running on the same data, make invoke counts in its dynalite', async (t) => {
-  const dev = startDev({ ...env(), PORT: String(await freePort()) });
+  const dev = startDev({ ...env(), PORT: String(await freePort()), SITE_PORT: String(await freePort()) });
   const base = await dev.ready;
   const children = childPids(dev.child.pid);
   t.after(async () => {

@@ -1,10 +1,12 @@
 'use strict';
 // `make dev`: the counter on http://127.0.0.1:3000/counter?path=/ with no Docker and no AWS.
 // dynalite (data kept in .local/dynalite) + the bootstrap under the Runtime API emulator +
-// the HTTP API stand-in, all bound to 127.0.0.1. Ctrl-C stops all of them.
+// the HTTP API stand-in, and examples/ on an origin of its own (http://127.0.0.1:3001/, where
+// the example page counts "/"), all bound to 127.0.0.1. Ctrl-C stops all of them.
 //
 // Environment:
 //   PORT            the front's port (3000)
+//   SITE_PORT       the example site's port (3001)
 //   BOOTSTRAP       the binary to run (target/debug/bootstrap, which scripts/dev.sh builds)
 //   DEV_DATA_DIR    where dynalite keeps its data (.local/dynalite)
 //   DYNAMODB_PORT   dynalite's port (a free one); 8000 lets `sam local invoke` reach it too
@@ -16,10 +18,11 @@ const fs = require('node:fs');
 const { startDynalite } = require('./dynalite');
 const { startRuntimeApi } = require('./runtime-api');
 const { startHttpFront } = require('./http-front');
+const { startSite } = require('./site');
 const { settingsFrom, functionEnv, shown, claimDataDir } = require('./settings');
 
 const env = process.env;
-const settings = { ...settingsFrom(env), port: Number(env.PORT || 3000) };
+const settings = { ...settingsFrom(env), port: Number(env.PORT || 3000), sitePort: Number(env.SITE_PORT || 3001) };
 
 const say = (line) => process.stderr.write(`dev: ${line}\n`);
 
@@ -65,6 +68,9 @@ async function main() {
       onRequest: (r) => say(`${r.method} ${r.url} -> ${r.status}`),
     });
     stack.push(front.close);
+    const site = await startSite({ apiUrl: `${front.url}/counter`, port: settings.sitePort });
+    stack.push(site.close);
+    say(`example page: ${site.url}/ (it counts "/"; any folder serves it, counting that folder)`);
     say(`counter ready: ${front.url}/counter?path=/`);
     say(`try: curl '${front.url}/counter?path=/'   (Ctrl-C stops everything)`);
   } catch (err) {

@@ -167,7 +167,10 @@ async function startHttpFront({ invoke, port = 0, cors = true, onRequest = null 
     if (out.cookies && out.cookies.length) out.headers['set-cookie'] = out.cookies;
     res.writeHead(out.status, out.headers);
     res.end(out.body);
-    if (onRequest) onRequest({ method: req.method, url: req.url, origin, status: out.status, body: String(out.body) });
+    if (onRequest) {
+      const purpose = req.headers['sec-purpose']; // "prefetch;prerender" from a prerendered page
+      onRequest({ method: req.method, url: req.url, origin, purpose, status: out.status, headers: out.headers, body: String(out.body) });
+    }
   }
 
   const server = http.createServer((req, res) => {

@@ -1,0 +1,217 @@
+//! The counter's query string, read once from left to right: the page, whether to count it,
+//! and how to answer. Decoded as browsers encode forms (`+` is a space, `%XX` a byte); a name is
+//! compared decoded, so `p%61th=` is `path=`. Other parameters are ignored.
+
+use percent_encoding::percent_decode_str;
+
+use crate::request::Rejection;
+
+/// What a well-formed query asks for. The key rules on `path` come after, in `request.rs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    /// The `path` value, decoded; may be empty.
+    pub path: String,
+    /// `false` only for `increment=false`: read the count and write nothing.
+    pub increment: bool,
+    pub format: Format,
+}
+
+/// How the count is answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// `{"count": N, "counted": B}`: no `format`, or `format=json`.
+    #[default]
+    Json,
+    /// A small image of the number, for pages where no script runs: `format=svg`.
+    Svg,
+}
+
+impl Query {
+    /// Reads `raw_query` in one pass. The first broken parameter decides the rejection: a
+    /// second `path`, `increment` or `format` is refused as soon as it is met.
+    pub fn parse(raw_query: &str) -> Result<Query, Rejection> {
+        let mut path = None;
+        let mut increment = None;
+        let mut format = None;
+        for pair in raw_query.split('&') {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            if decodes_to(name, "path") {
+                if path.is_some() {
+                    // The raw query is the source of truth: API Gateway's parsed parameters
+                    // join `?path=a&path=b` into "a,b", a page nobody asked for.
+                    return Err(Rejection::AmbiguousPath);
+                }
+                path = Some(form_decode(value).ok_or(Rejection::InvalidEncoding)?);
+            } else if decodes_to(name, "increment") {
+                let given = [("true", true), ("false", false)];
+                set_once(
+                    &mut increment,
+                    word(value, given),
+                    Rejection::InvalidIncrement,
+                )?;
+            } else if decodes_to(name, "format") {
+                let given = [("json", Format::Json), ("svg", Format::Svg)];
+                set_once(&mut format, word(value, given), Rejection::InvalidFormat)?;
+            }
+        }
+        Ok(Query {
+            path: path.ok_or(Rejection::MissingPath)?,
+            increment: increment.unwrap_or(true),
+            format: format.unwrap_or_default(),
+        })
+    }
+}
+
+/// Fills `slot` with `value`, or refuses with `rejection` when the value is not one of the
+/// words allowed or the slot is already filled.
+fn set_once<T>(
+    slot: &mut Option<T>,
+    value: Option<T>,
+    rejection: Rejection,
+) -> Result<(), Rejection> {
+    match value {
+        Some(value) if slot.is_none() => {
+            *slot = Some(value);
+            Ok(())
+        }
+        _ => Err(rejection),
+    }
+}
+
+/// What the raw `value` means among the `words` a parameter accepts, if it is one of them.
+fn word<T: Copy, const N: usize>(value: &str, words: [(&str, T); N]) -> Option<T> {
+    words
+        .into_iter()
+        .find(|(word, _)| decodes_to(value, word))
+        .map(|(_, meaning)| meaning)
+}
+
+/// Whether `raw` decodes to `expected`, compared byte by byte as it decodes, so nothing is
+/// allocated. A `+` is left as it is: it stands for a space, and no word we compare with has
+/// one, so it fails to match either way.
+fn decodes_to(raw: &str, expected: &str) -> bool {
+    percent_decode_str(raw).eq(expected.bytes())
+}
+
+/// Form decoding as browsers do it: `+` is a space, `%XX` a byte, and a `%` that does not
+/// start a valid escape stays as it is (percent-encoding's rule too). A value that does not
+/// decode to UTF-8 is refused rather than mangled, so two different byte strings can never
+/// count as the same page.
+fn form_decode(component: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(component.len());
+    // An escape never spans a `+`, so the pieces between them decode on their own.
+    for (i, piece) in component.split('+').enumerate() {
+        if i > 0 {
+            bytes.push(b' ');
+        }
+        bytes.extend(percent_decode_str(piece));
+    }
+    String::from_utf8(bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path_of(raw_query: &str) -> Result<String, Rejection> {
+        Query::parse(raw_query).map(|query| query.path)
+    }
+
+    #[test]
+    fn decodes_form_encoding() {
+        assert_eq!(
+            path_of("path=%2Fcaf%C3%A9+menu"),
+            Ok("/café menu".to_owned())
+        );
+        assert_eq!(path_of("path=100%"), Ok("100%".to_owned()));
+        assert_eq!(path_of("path=%zz%4"), Ok("%zz%4".to_owned()));
+        assert_eq!(path_of("path=a%2Bb+c"), Ok("a+b c".to_owned()));
+    }
+
+    #[test]
+    fn names_and_words_are_compared_decoded() {
+        assert_eq!(path_of("p%61th=%2F"), Ok("/".to_owned()));
+        assert_eq!(
+            Query::parse("path=/&%69ncrement=f%61lse&form%61t=sv%67"),
+            Ok(Query {
+                path: "/".to_owned(),
+                increment: false,
+                format: Format::Svg,
+            })
+        );
+        // A `+` is a space, in a name as in a value: neither is a word we know.
+        assert_eq!(path_of("path+=/"), Err(Rejection::MissingPath));
+        assert_eq!(
+            Query::parse("path=/&increment=false+"),
+            Err(Rejection::InvalidIncrement)
+        );
+    }
+
+    #[test]
+    fn only_the_three_names_are_read() {
+        assert_eq!(
+            Query::parse("a=1&pathx=y&PATH=z&&path=x&Increment=no&formats=png&Format=png"),
+            Ok(Query {
+                path: "x".to_owned(),
+                increment: true,
+                format: Format::Json,
+            })
+        );
+        assert_eq!(path_of("path"), Ok(String::new()));
+        assert_eq!(path_of(""), Err(Rejection::MissingPath));
+        assert_eq!(path_of("increment=false"), Err(Rejection::MissingPath));
+    }
+
+    #[test]
+    fn refuses_a_path_that_is_not_utf8_but_not_another_parameter_that_is_not() {
+        assert_eq!(path_of("path=%FF"), Err(Rejection::InvalidEncoding));
+        assert_eq!(path_of("x=%FF&path=a"), Ok("a".to_owned()));
+    }
+
+    #[test]
+    fn each_parameter_is_given_at_most_once() {
+        for (query, rejection) in [
+            ("path=a&path=a", Rejection::AmbiguousPath),
+            ("path=a&p%61th=b", Rejection::AmbiguousPath),
+            (
+                "path=/&increment=false&increment=false",
+                Rejection::InvalidIncrement,
+            ),
+            ("path=/&format=svg&format=svg", Rejection::InvalidFormat),
+            ("path=/&format=json&format=svg", Rejection::InvalidFormat),
+        ] {
+            assert_eq!(Query::parse(query), Err(rejection), "{query}");
+        }
+    }
+
+    #[test]
+    fn the_first_broken_parameter_decides() {
+        assert_eq!(
+            Query::parse("path=a&path=%FF"),
+            Err(Rejection::AmbiguousPath)
+        );
+        assert_eq!(
+            Query::parse("increment=no&path=%FF"),
+            Err(Rejection::InvalidIncrement)
+        );
+        assert_eq!(
+            Query::parse("path=%FF&increment=no"),
+            Err(Rejection::InvalidEncoding)
+        );
+    }
+
+    #[test]
+    fn format_is_json_svg_or_nothing() {
+        let format = |query: &str| Query::parse(query).map(|query| query.format);
+        assert_eq!(format("path=/"), Ok(Format::Json));
+        assert_eq!(format("path=/&format=json"), Ok(Format::Json));
+        assert_eq!(format("format=svg&path=/"), Ok(Format::Svg));
+        for bad in ["png", "SVG", "", "svg%00", "svg+", "%FF"] {
+            let query = format!("path=/&format={bad}");
+            assert_eq!(format(&query), Err(Rejection::InvalidFormat), "{bad}");
+        }
+        assert_eq!(format("path=/&format"), Err(Rejection::InvalidFormat));
+        // Refused as met, before the missing path is known.
+        assert_eq!(format("format=png"), Err(Rejection::InvalidFormat));
+    }
+}
