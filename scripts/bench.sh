@@ -44,17 +44,17 @@ fi
 # Rebuilt when its sources, lock file or the toolchain change; else the last build is reused.
 readonly OBVIOUS=bench/.build/obvious
 command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup (https://rustup.rs)"
-want=$(cd bench/obvious && {
+obvious_inputs=$(cd bench/obvious && {
   sha256sum Cargo.toml Cargo.lock
   find src -type f -name '*.rs' -print0 | sort -z | xargs -0 sha256sum
   rustc -V
 } | sha256sum | cut -d' ' -f1)
-if [[ ! -x $OBVIOUS/bootstrap || ! -f $OBVIOUS/.inputs || $(cat "$OBVIOUS/.inputs") != "$want" ]]; then
+if [[ ! -x $OBVIOUS/bootstrap || ! -f $OBVIOUS/.inputs || $(cat "$OBVIOUS/.inputs") != "$obvious_inputs" ]]; then
   echo "bench.sh: building the obvious Rust (bench/obvious/, release: minutes the first time)" >&2
   cargo build --release --locked --manifest-path bench/obvious/Cargo.toml
   mkdir -p "$OBVIOUS"
   cp bench/obvious/target/release/bootstrap "$OBVIOUS/bootstrap"
-  echo "$want" >"$OBVIOUS/.inputs"
+  echo "$obvious_inputs" >"$OBVIOUS/.inputs"
 fi
 
 if [[ " ${BENCH_ARGS:-} $* " != *" --no-instructions "* ]]; then
