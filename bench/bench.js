@@ -3,8 +3,9 @@
 // them, under tools/local/runtime-api.js, against dynalite on loopback. Not a test: it asserts
 // nothing unless asked (--check), it measures.
 //
-//   node bench/bench.js [--n 500] [--runs 3] [--impl rust,python]
-//                       [--rust PATH] [--python PATH] [--out FILE] [--check]
+//   node bench/bench.js [--n 500] [--runs 3] [--impl rust,obvious,python]
+//                       [--rust PATH] [--obvious PATH] [--python PATH] [--out FILE] [--check]
+//                       [--no-instructions]  (skip the callgrind counts of the Rust builds)
 //                       [--env NAME=VALUE]...   (extra environment for the function, for experiments)
 //                       [--stub PATH]   (bench/stub/next-only.c built: measures the emulator's own floor)
 //                       [--floor PATH]  (bench/stub/invoke-floor.c built: the I/O floor per invocation)
@@ -30,6 +31,9 @@
 //   6. DynamoDB requests counted inside dynalite: at init (spawn -> first /next) and over
 //      the N invocations, and the final count checked against the number of UpdateItems sent.
 // Runs alternate between implementations; the table shows the median of the runs.
+// `obvious` is the counter as the Rust runtime's examples write it (bench/obvious/, built by
+// scripts/bench.sh): after the runs, bench/instructions.js counts both Rust builds' instructions,
+// and a second table sets the three side by side.
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -66,8 +70,10 @@ function parseArgs(argv) {
   const args = {
     n: 500,
     runs: 3,
-    impl: ['rust', 'python'],
+    impl: ['rust', 'obvious', 'python'],
     rust: path.join(ROOT, '.aws-sam/build/CounterFunction/bootstrap'),
+    obvious: path.join(ROOT, 'bench/.build/obvious/bootstrap'),
+    instructions: true,
     python: path.join(ROOT, 'bench/python/bootstrap'),
     out: null,
     check: false,
@@ -89,6 +95,8 @@ function parseArgs(argv) {
     else if (flag === '--runs') args.runs = Number(value());
     else if (flag === '--impl') args.impl = value().split(',').filter(Boolean);
     else if (flag === '--rust') args.rust = path.resolve(value());
+    else if (flag === '--obvious') args.obvious = path.resolve(value());
+    else if (flag === '--no-instructions') args.instructions = false;
     else if (flag === '--python') args.python = path.resolve(value());
     else if (flag === '--out') args.out = path.resolve(value());
     else if (flag === '--check') args.check = true;
@@ -106,7 +114,7 @@ function parseArgs(argv) {
   }
   if (!Number.isInteger(args.n) || args.n < 2 || args.n > MAX_N) throw new Error(`--n must be 2..${MAX_N}`);
   if (!Number.isInteger(args.runs) || args.runs < 1 || args.runs > MAX_RUNS) throw new Error(`--runs must be 1..${MAX_RUNS}`);
-  for (const impl of args.impl) if (!['rust', 'python'].includes(impl)) throw new Error(`unknown --impl ${impl}`);
+  for (const impl of args.impl) if (!['rust', 'obvious', 'python'].includes(impl)) throw new Error(`unknown --impl ${impl}`);
   if (!Number.isInteger(args.coldSpawns) || args.coldSpawns < 1 || args.coldSpawns > MAX_RUNS) throw new Error(`--cold-spawns must be 1..${MAX_RUNS}`);
   if (args.coldOnly && !args.rehearsal) throw new Error('--cold-only needs --rehearsal PATH');
   return args;
@@ -264,6 +272,10 @@ async function emulatorFloor(stub) {
 
 // ---- one run of one implementation -------------------------------------------------------
 
+// Where each implementation reads dynalite's endpoint from: the obvious Rust leaves it to the
+// SDK, which reads AWS_ENDPOINT_URL_DYNAMODB itself.
+const ENDPOINT_ENV = { rust: 'DYNAMODB_ENDPOINT', python: 'DYNAMODB_ENDPOINT', floor: 'DYNAMODB_ENDPOINT', obvious: 'AWS_ENDPOINT_URL_DYNAMODB' };
+
 const FIXED_TRACE_ID = 'Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0';
 
 async function runOne(impl, bootstrap, n, event, extraEnv, fixedTraceId) {
@@ -275,7 +287,7 @@ async function runOne(impl, bootstrap, n, event, extraEnv, fixedTraceId) {
 
     rt = await startRuntimeApi({
       bootstrap,
-      env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint, ...extraEnv },
+      env: { DYNAMODB_TABLE: TABLE, [ENDPOINT_ENV[impl]]: db.endpoint, ...extraEnv },
       logLines: 50,
       ...(fixedTraceId ? { traceId: () => FIXED_TRACE_ID } : {}),
     });
@@ -528,18 +540,70 @@ function render(report) {
   return lines.join('\n');
 }
 
+// ---- ours, the obvious Rust, Python ---------------------------------------------------------
+
+// bench/instructions.js on one Rust build: user-space instructions under callgrind, which do not
+// move with the machine's load.
+function instructionCounts(impl, bootstrap) {
+  process.stderr.write(`bench: counting ${impl}'s instructions under callgrind\n`);
+  const out = execFileSync(
+    process.execPath,
+    [path.join(__dirname, 'instructions.js'), '--rust', bootstrap, '--endpoint-env', ENDPOINT_ENV[impl]],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return JSON.parse(out);
+}
+
+function renderThreeWays(report) {
+  const { summary, instructions } = report;
+  if (!summary.rust || !summary.obvious) return '';
+  const na = (fmt) => (x) => (x == null ? 'n/a' : fmt(x));
+  const k = na((x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(0)} k`));
+  const ratio = (x, ours) => (x != null && ours ? `${(x / ours).toFixed(x / ours < 10 ? 1 : 0)}x` : '');
+  const rows = [['', 'ours', 'the obvious Rust', 'Python + boto3', 'obvious / ours', 'Python / ours']];
+  // One row: a figure of each implementation (undefined where it has none), ours the base of the ratios.
+  const add = (name, figure, fmt, withRatios = true) => {
+    const [r, o, p] = ['rust', 'obvious', 'python'].map((impl) => figure(impl) ?? null);
+    rows.push([name, fmt(r), fmt(o), fmt(p), withRatios ? ratio(o, r) : '', withRatios ? ratio(p, r) : '']);
+  };
+  const median = (key) => (impl) => summary[impl]?.[key];
+  if (instructions) {
+    const ins = (impl) => instructions[impl];
+    add('instructions, init + first invocation (callgrind)', (impl) => ins(impl) && ins(impl).initInstructions + ins(impl).firstInvocationInstructions, k);
+    add('instructions per warm invocation (callgrind)', (impl) => ins(impl)?.instructionsPerWarmInvocation, k);
+  }
+  add('init (spawn -> first /next), ms', median('initMs'), ms);
+  add('first invocation, ms', median('firstMs'), ms);
+  add('latency p50, ms', median('p50'), ms);
+  add('CPU at init, ms', median('cpuInitMs'), ms);
+  add('CPU per warm invocation, ms', median('cpuPerInvocationMs'), na((x) => x.toFixed(3)));
+  add('peak RSS, MiB', median('peakRssKiB'), mib);
+  add('DynamoDB requests at init', median('requestsAtInit'), na(String), false);
+  add('DynamoDB requests per invocation', median('requestsPerInvocation'), na(String), false);
+  const artifacts = { rust: report.artifact, obvious: report.obviousArtifact };
+  add('binary, MB', (impl) => artifacts[impl]?.bytes, na((x) => (x / 1e6).toFixed(1)));
+  const o = report.obviousArtifact;
+  return [
+    '',
+    'ours, the obvious Rust (bench/obvious/) and Python + boto3, medians of the same runs:',
+    table(rows),
+    `obvious bootstrap: ${o.path} (${o.bytes} bytes, sha256 ${o.sha256.slice(0, 12)}, built ${o.mtime}, max GLIBC_${o.maxGlibc})`,
+  ].join('\n');
+}
+
 // ---- main ----------------------------------------------------------------------------------
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const event = JSON.parse(fs.readFileSync(EVENT_FILE, 'utf8'));
-  const bootstraps = { rust: args.rust, python: args.python, floor: args.floor };
+  const bootstraps = { rust: args.rust, obvious: args.obvious, python: args.python, floor: args.floor };
   // The I/O floor runs like a third implementation; it has no budgets and no Python ratio.
   const impls = args.floor ? [...args.impl, 'floor'] : args.impl;
   if (args.coldOnly) return coldOnly(args, event);
   for (const impl of impls) {
     fs.accessSync(bootstraps[impl], fs.constants.X_OK);
   }
+  const rustBuilds = args.impl.filter((impl) => impl === 'rust' || impl === 'obvious');
   const report = {
     startedAt: new Date().toISOString(),
     n: args.n,
@@ -549,6 +613,8 @@ async function main() {
     machine: machineFacts(),
     budgets: [],
     artifact: args.impl.includes('rust') ? artifactFacts(args.rust) : null,
+    obviousArtifact: args.impl.includes('obvious') ? artifactFacts(args.obvious) : null,
+    instructions: null,
     summary: {},
     floors: [],
     results: [],
@@ -578,6 +644,9 @@ async function main() {
     }
   }
   for (const impl of impls) report.summary[impl] = summarize(report.results, impl);
+  if (args.instructions && rustBuilds.length) {
+    report.instructions = Object.fromEntries(rustBuilds.map((impl) => [impl, instructionCounts(impl, bootstraps[impl])]));
+  }
   report.budgets = budgetChecks(report.summary.rust, report.artifact);
   if (args.rehearsal) {
     report.coldVisits = await coldVisits({ rust: args.rust, rehearsal: args.rehearsal, event, spawns: args.coldSpawns, instructions: hasValgrind() });
@@ -588,6 +657,7 @@ async function main() {
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   process.stdout.write(render(report) + '\n');
+  process.stdout.write(renderThreeWays(report) + '\n');
   if (report.coldVisits) process.stdout.write(renderColdVisits(report.coldVisits, table) + '\n');
   process.stdout.write(`JSON: ${path.relative(process.cwd(), out)}\n`);
   if (args.check && report.budgets.some((c) => !c.ok)) process.exitCode = 1;

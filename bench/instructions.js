@@ -2,10 +2,14 @@
 // Instructions, not milliseconds: the shipped `bootstrap` under valgrind's callgrind, run by the
 // same Runtime API emulator against dynalite. Instruction counts do not move with the machine's
 // load, so they show what a change does even when bench.js's timings are swamped by noise.
-// Needs valgrind (callgrind_control included). Run by hand, or as a module (bench/cold-visit.js):
+// Needs valgrind (callgrind_control included). `make bench` runs it on both Rust builds and, as a
+// module, for the cold visits (bench/cold-visit.js); by hand:
 //
 //   node bench/instructions.js [--rust PATH] [--n 200] [--event get-counter.json] [--keep DIR]
-//                              [--user-agent TEXT | --no-user-agent]
+//                              [--user-agent TEXT | --no-user-agent] [--endpoint-env NAME]
+//
+// --endpoint-env names the variable that hands the function dynalite's endpoint: DYNAMODB_ENDPOINT
+// (ours, the default) or AWS_ENDPOINT_URL_DYNAMODB (the SDK's own, which bench/obvious/ reads).
 //
 // --event names the file in events/ every invocation sends: get-counter.json (a browser's hit,
 // the default), crawler-get.json (a crawler, answered with a read), view-count.json, ...
@@ -29,7 +33,7 @@ const ROOT = path.resolve(__dirname, '..');
 const MAX_N = 10_000;
 
 function parseArgs(argv) {
-  const args = { rust: path.join(ROOT, '.aws-sam/build/CounterFunction/bootstrap'), n: 200, event: 'get-counter.json', keep: null, userAgent: undefined };
+  const args = { rust: path.join(ROOT, '.aws-sam/build/CounterFunction/bootstrap'), n: 200, event: 'get-counter.json', keep: null, userAgent: undefined, endpointEnv: 'DYNAMODB_ENDPOINT' };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--rust' && argv[i + 1]) args.rust = path.resolve(argv[++i]);
     else if (argv[i] === '--n' && argv[i + 1]) args.n = Number(argv[++i]);
@@ -37,7 +41,8 @@ function parseArgs(argv) {
     else if (argv[i] === '--keep' && argv[i + 1]) args.keep = path.resolve(argv[++i]);
     else if (argv[i] === '--user-agent' && argv[i + 1] !== undefined) args.userAgent = argv[++i];
     else if (argv[i] === '--no-user-agent') args.userAgent = null;
-    else throw new Error(`usage: instructions.js [--rust PATH] [--n N] [--event FILE] [--keep DIR] [--user-agent TEXT | --no-user-agent] (got ${argv[i]})`);
+    else if (argv[i] === '--endpoint-env' && argv[i + 1]) args.endpointEnv = argv[++i];
+    else throw new Error(`usage: instructions.js [--rust PATH] [--n N] [--event FILE] [--keep DIR] [--user-agent TEXT | --no-user-agent] [--endpoint-env NAME] (got ${argv[i]})`);
   }
   if (!Number.isInteger(args.n) || args.n < 1 || args.n > MAX_N) throw new Error(`--n must be 1..${MAX_N}`);
   return args;
@@ -81,7 +86,7 @@ async function countInstructions({ bootstrap, env, event, n = 0, keep = null, ch
   );
   let rt = null;
   try {
-    rt = await startRuntimeApi({ bootstrap: wrapper, initTimeoutMs: 120_000, timeoutMs: 60_000, logLines: 10, env });
+// Needs valgrind (callgrind_control included). Run by hand, or as a module (bench/cold-visit.js):
     const pid = rt.sandbox.pid;
     await rt.ready();
     await sleep(200);
@@ -122,7 +127,7 @@ async function main() {
   }
   const db = await startDynalite({ table: 'BenchHits' });
   try {
-    const env = { DYNAMODB_TABLE: 'BenchHits', DYNAMODB_ENDPOINT: db.endpoint };
+    const env = { DYNAMODB_TABLE: 'BenchHits', [args.endpointEnv]: db.endpoint };
     const counts = await countInstructions({ bootstrap: args.rust, env, event, n: args.n, keep: args.keep, check: counted });
     const result = {
       bootstrap: path.relative(ROOT, args.rust),

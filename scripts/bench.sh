@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The benchmark: the shipped bootstrap and the Python measuring stick under the Lambda
-# Runtime API emulator, against dynalite on 127.0.0.1; then the cold visits over HTTP and HTTPS
-# (bench/cold-visit.js). Prints two tables, writes bench/results/*.json.
+# The benchmark: the shipped bootstrap and two measuring sticks, the obvious Rust (bench/obvious/)
+# and Python + boto3, under the Lambda Runtime API emulator, against dynalite on 127.0.0.1; then
+# both Rust builds' instructions under callgrind, and the cold visits over HTTP and HTTPS
+# (bench/cold-visit.js). Prints tables, writes bench/results/*.json.
 # Not a test: it reports, it does not fail on a missed budget unless given --check.
 #
 #   make bench                           # sam build first, then this script
@@ -10,6 +11,8 @@
 #
 # Needs node_modules/ (npm ci; `make bench` does it) and python3 >= 3.9 with venv; installs the
 # measuring stick's pinned wheels (bench/requirements.txt) into bench/.venv (git-ignored).
+# Needs cargo to build the obvious Rust into bench/.build/obvious/ (git-ignored) the first time,
+# and valgrind for the instruction counts (BENCH_ARGS=--no-instructions goes without).
 # The Rust binary measured is .aws-sam/build/CounterFunction/bootstrap, the one `sam build`
 # ships; BENCH_RUST_BOOTSTRAP=path measures another.
 set -euo pipefail
@@ -37,6 +40,31 @@ if [[ ! -x $VENV/bin/python || ! -f $STAMP || $(cat "$STAMP") != "$want" ]]; the
     -r bench/requirements.txt
   echo "$want" >"$STAMP"
 fi
+# The obvious Rust: a plain `cargo build --release` for this machine, not cargo-lambda's zig
+# cross-link to glibc 2.26: it runs here only, and the link step changes none of the code measured.
+# Rebuilt when its sources, lock file or the toolchain change; else the last build is reused.
+readonly OBVIOUS=bench/.build/obvious
+command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup (https://rustup.rs)"
+obvious_inputs=$(cd bench/obvious && {
+  sha256sum Cargo.toml Cargo.lock
+  find src -type f -name '*.rs' -print0 | sort -z | xargs -0 sha256sum
+  rustc -V
+} | sha256sum | cut -d' ' -f1)
+if [[ ! -x $OBVIOUS/bootstrap || ! -f $OBVIOUS/.inputs || $(cat "$OBVIOUS/.inputs") != "$obvious_inputs" ]]; then
+  echo "bench.sh: building the obvious Rust (bench/obvious/, release: minutes the first time)" >&2
+  cargo build --release --locked --manifest-path bench/obvious/Cargo.toml
+  mkdir -p "$OBVIOUS"
+  cp bench/obvious/target/release/bootstrap "$OBVIOUS/bootstrap"
+  echo "$obvious_inputs" >"$OBVIOUS/.inputs"
+fi
+
+if [[ " ${BENCH_ARGS:-} $* " != *" --no-instructions "* ]]; then
+  for tool in valgrind callgrind_control; do
+    command -v "$tool" >/dev/null 2>&1 \
+      || die "$tool not found: install valgrind (Debian: apt-get install valgrind), or pass --no-instructions"
+  done
+fi
+
 # Byte-compile the handler once, as a deployment would ship it, so no run pays for it.
 "$VENV/bin/python" -m compileall -q bench/python >/dev/null
 
@@ -65,5 +93,5 @@ PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --target x86_64-unknown
 readonly REHEARSAL=target/lambda/rehearse_aws_path/bootstrap
 
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
-BENCH_ZIP_PYTHON=$VENV/bin/python exec node bench/bench.js --rust "$RUST_BOOTSTRAP" --rehearsal "$REHEARSAL" \
-  "${stub[@]}" ${BENCH_ARGS:-} "$@"
+BENCH_ZIP_PYTHON=$VENV/bin/python exec node bench/bench.js --rust "$RUST_BOOTSTRAP" --obvious "$OBVIOUS/bootstrap" \
+  --rehearsal "$REHEARSAL" "${stub[@]}" ${BENCH_ARGS:-} "$@"
