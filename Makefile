@@ -3,9 +3,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup lint test test-rust test-infra test-build test-e2e dev invoke build deploy pipeline bench
+.PHONY: FORCE help setup lint test test-rust test-infra test-build test-e2e dev invoke build deploy pipeline bench
 
 help:
+	@echo "make setup   install the project's tools: node_modules/ (npm ci) and .venv/ (Python)"
 	@echo "make dev     run the counter locally on http://127.0.0.1:3000/counter?path=/"
 	@echo "make invoke EVENT=events/get-counter.json   one event through the function (EVENT=- reads stdin)"
 	@echo "make test    install what the tests need, then run every test and check"
@@ -16,13 +17,22 @@ help:
 	@echo "make bench   benchmark the shipped bootstrap (not part of the tests)"
 	@echo "LAMBDA_RUNTIME=provided.al2 make build deploy   the same binary on the deprecated Amazon Linux 2"
 
-node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
-	@touch $@
+# Each installed tree's stamp holds the sha256 of what it was installed from: it is installed
+# again when that content changes (file times say nothing after a checkout or a copy). Make owns
+# these two; the scripts it runs assume them and say `make setup` when they are missing.
+FORCE:
+digest = $(shell cat $(1) | sha256sum | cut -d' ' -f1)
+stale = $(if $(filter $(2),$(file < $(1))),,FORCE)
+NODE_INPUTS := $(call digest,package.json package-lock.json)
+VENV_INPUTS := $(call digest,requirements-dev.txt requirements-checkov.txt scripts/setup-python.sh)
 
-.venv/.installed: requirements-dev.txt requirements-checkov.txt scripts/setup-python.sh
+node_modules/.installed: $(call stale,node_modules/.installed,$(NODE_INPUTS))
+	npm ci --no-audit --no-fund
+	@echo $(NODE_INPUTS) > $@
+
+.venv/.installed: $(call stale,.venv/.installed,$(VENV_INPUTS))
 	scripts/setup-python.sh
-	@touch $@
+	@echo $(VENV_INPUTS) > $@
 
 setup: node_modules/.installed .venv/.installed
 

@@ -22,7 +22,7 @@ fi
 
 command -v cargo >/dev/null || { echo "dev.sh: cargo not found; install Rust (https://rustup.rs)" >&2; exit 1; }
 command -v node >/dev/null || { echo "dev.sh: node not found; install Node.js 20 or newer" >&2; exit 1; }
-[[ -d node_modules/dynalite ]] || npm ci --no-audit --no-fund
+[[ -d node_modules/dynalite ]] || { echo "dev.sh: node_modules/ missing: run make setup (make dev does)" >&2; exit 1; }
 
 if [[ -z "${BOOTSTRAP:-}" ]]; then
   # Cargo's progress goes to stderr, so `make invoke`'s stdout stays the function's answer.

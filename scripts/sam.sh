@@ -51,7 +51,11 @@ echo "sam.sh: $(sam --version); $(cargo-lambda lambda --version | awk '{print $1
   "zig $(python3 -m ziglang version); $(cargo --version)"
 
 start=$(date +%s)
-sam build "${overrides[@]}"
+echo "sam.sh: sam build: the release binary (cargo-lambda, zig); 2 to 5 minutes from nothing on" \
+  "2 cores, seconds when nothing changed" >&2
+# SAM ends with its "Commands you can use next" (sam deploy --guided, sam local invoke); here
+# they are `make deploy` and `make invoke`, which the README names, so that block is cut.
+sam build "${overrides[@]}" | sed '/^Commands you can use next/,$d'
 elapsed=$(( $(date +%s) - start ))
 
 [[ -f $ARTIFACT ]] || die "sam build finished but $ARTIFACT does not exist"

@@ -11,7 +11,7 @@ die() { echo "test-build.sh: FAIL: $*" >&2; exit 1; }
 
 [[ -f $ARTIFACT ]] || die "$ARTIFACT missing: run make build first"
 default=$(sha256sum "$ARTIFACT" | cut -d' ' -f1)
-LAMBDA_RUNTIME=provided.al2 make --no-print-directory build
+LAMBDA_RUNTIME=provided.al2 scripts/sam.sh build
 al2=$(sha256sum "$ARTIFACT" | cut -d' ' -f1)
 [[ $al2 == "$default" ]] \
   || die "the provided.al2 build differs from the default provided.al2023 one ($al2 != $default)"

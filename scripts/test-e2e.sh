@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[[ -d node_modules/playwright-core && -d node_modules/dynalite ]] || npm ci --no-audit --no-fund
+[[ -d node_modules/playwright-core && -d node_modules/dynalite ]] ||
+  { echo "test-e2e.sh: node_modules/ missing: run make setup (make test-e2e does)" >&2; exit 1; }
 
 # The browser test fails with its own message if Chromium is still missing; the rest still run.
 scripts/setup-chromium.sh || echo "test-e2e.sh: Chromium is not available; the browser test will fail" >&2
