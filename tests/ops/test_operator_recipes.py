@@ -1,6 +1,6 @@
-"""The README's operator recipes, run as written against dynalite.
+"""The operator recipes of OPERATIONS.md, run as written against dynalite.
 
-Each ```sh block after a `<!-- recipe: NAME -->` marker in README.md runs in bash, verbatim, with
+Each ```sh block after a `<!-- recipe: NAME -->` marker in OPERATIONS.md runs in bash, verbatim, with
 the project's AWS CLI (.venv/bin/aws), after the `<!-- recipe: table -->` block, as in a user's
 shell. That block asks CloudFormation for the stack's `CounterTableName`; a stub CloudFormation
 endpoint on loopback answers DescribeStacks for the stack named in samconfig.toml, with the
@@ -32,7 +32,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
+RECIPES_DOC = ROOT / "OPERATIONS.md"
 AWS_CLI = ROOT / ".venv" / "bin" / "aws"
 DYNALITE_JS = ROOT / "tools" / "local" / "dynalite.js"
 # Not the template's default name, so a recipe that hard-codes the table fails.
@@ -43,27 +43,27 @@ TABLE_BLOCK = "table"
 
 
 # ---------------------------------------------------------------------------------------------
-# The recipes, as README.md has them
+# The recipes, as OPERATIONS.md has them
 
 MARKER = re.compile(r"<!-- recipe: ([a-z0-9-]+) -->[ \t]*\n```sh\n(.*?)^```[ \t]*$", re.S | re.M)
 
 
 def readme_recipes() -> dict[str, str]:
-    text = README.read_text(encoding="utf-8")
+    text = RECIPES_DOC.read_text(encoding="utf-8")
     found: dict[str, str] = {}
     for name, body in MARKER.findall(text):
-        assert name not in found, f"README.md has the recipe marker {name!r} twice"
+        assert name not in found, f"OPERATIONS.md has the recipe marker {name!r} twice"
         found[name] = body
     markers = re.findall(r"<!-- recipe: ([^ ]+) -->", text)
     loose = sorted(set(markers) - set(found))
-    assert not loose, f"README.md: recipe markers not directly followed by a ```sh block: {loose}"
+    assert not loose, f"OPERATIONS.md: recipe markers not directly followed by a ```sh block: {loose}"
     return found
 
 
 def recipe(name: str) -> str:
     found = readme_recipes()
     assert name in found, (
-        f"README.md has no `<!-- recipe: {name} -->` marker followed by a ```sh block "
+        f"OPERATIONS.md has no `<!-- recipe: {name} -->` marker followed by a ```sh block "
         f"(found: {sorted(found)})"
     )
     return found[name]
@@ -302,12 +302,12 @@ def run(dynalite: str, cloudformation: str, tmp_path: Path):
 
 
 # ---------------------------------------------------------------------------------------------
-# The README itself
+# The document itself
 
 def test_readme_has_exactly_the_tested_recipes_and_each_reads_the_table_from_the_stack():
     found = readme_recipes()
     assert set(found) == RECIPES | {TABLE_BLOCK}, (
-        f"README.md recipes {sorted(found)} != the tested ones {sorted(RECIPES)} and "
+        f"OPERATIONS.md recipes {sorted(found)} != the tested ones {sorted(RECIPES)} and "
         f"{TABLE_BLOCK!r}: a recipe without a test here, or a test without its recipe"
     )
     table = (

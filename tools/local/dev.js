@@ -74,7 +74,8 @@ async function main() {
     say(`counter ready: ${front.url}/counter?path=/`);
     say(`try: curl '${front.url}/counter?path=/'   (Ctrl-C stops everything)`);
   } catch (err) {
-    say(err.message);
+    // The function's own lines, stderr included, were shown as they came: not again.
+    say(err.headline ?? err.message);
     await stop(1);
   }
 }

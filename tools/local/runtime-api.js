@@ -244,6 +244,7 @@ async function startRuntimeApi(options) {
       if (sb.initError) msg.push(`init error: ${JSON.stringify(sb.initError)}`);
       if (sb.stderrTail.length) msg.push('stderr:', ...sb.stderrTail.map((l) => `  ${l}`));
       const err = new InitError(msg.join('\n'));
+      err.headline = msg[0]; // for callers that already show the process's output (make dev)
       err.sandbox = sb;
       sb.ready.reject(err);
     }
