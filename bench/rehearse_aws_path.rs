@@ -79,5 +79,5 @@ async fn rehearsal() -> Result<Counter, Box<dyn std::error::Error>> {
             return Err("the pre-connect GetItem with an empty key was not refused".into());
         }
     }
-    Ok(Counter::with_client(client, &config))
+    Ok(Counter::with_client(client, config))
 }

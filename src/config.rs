@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::allow_list::{AllowList, AllowListError};
+use crate::request::Policy;
 
 /// Everything the function reads from its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,10 +12,8 @@ pub struct Config {
     pub table: String,
     /// A DynamoDB endpoint other than AWS's own (dynalite, DynamoDB Local).
     pub endpoint: Option<String>,
-    /// When set, only these paths are counted or read.
-    pub allowed_paths: Option<AllowList>,
-    /// Whether self-declared crawlers count like visitors (off unless asked for).
-    pub count_crawlers: bool,
+    /// Which pages count, and whether crawlers do.
+    pub policy: Policy,
 }
 
 /// Why the function refuses to start.
@@ -85,8 +84,10 @@ impl Config {
         Ok(Config {
             table,
             endpoint,
-            allowed_paths,
-            count_crawlers,
+            policy: Policy {
+                allowed_paths,
+                count_crawlers,
+            },
         })
     }
 }
@@ -131,8 +132,7 @@ mod tests {
         .unwrap();
         assert_eq!(config.table, "Hits");
         assert_eq!(config.endpoint, None);
-        assert_eq!(config.allowed_paths, None);
-        assert!(!config.count_crawlers);
+        assert_eq!(config.policy, Policy::default());
     }
 
     #[test]
@@ -158,10 +158,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(config.endpoint.as_deref(), Some("http://127.0.0.1:8000"));
-        let allowed = config.allowed_paths.unwrap();
+        let allowed = config.policy.allowed_paths.unwrap();
         assert!(allowed.allows("/blog/x") && allowed.allows("/index.html"));
         assert!(!allowed.allows("/"));
-        assert!(config.count_crawlers);
+        assert!(config.policy.count_crawlers);
     }
 
     #[test]

@@ -66,8 +66,8 @@ impl From<NotAnHttpApiEvent> for Diagnostic {
     }
 }
 
-/// The request the counter sees for the event `json`, invoked as `request_id`.
-pub fn into_request(json: &RawValue, request_id: String) -> Result<Request, NotAnHttpApiEvent> {
+/// The request the counter sees for the event `json`.
+pub fn into_request(json: &RawValue) -> Result<Request, NotAnHttpApiEvent> {
     let event: HttpApiEvent = serde_json::from_str(json.get()).map_err(|_| NotAnHttpApiEvent)?;
     if event.version.as_deref() != Some("2.0") {
         return Err(NotAnHttpApiEvent);
@@ -81,11 +81,11 @@ pub fn into_request(json: &RawValue, request_id: String) -> Result<Request, NotA
         // The gateway sends "" when there is no query; a direct invoke may leave it out.
         raw_query: event.raw_query_string.unwrap_or_default(),
         user_agent: http.user_agent,
-        request_id,
     })
 }
 
-/// The proxy result for `response`.
+/// The proxy result for `response`. Its status, headers and body are moved, not copied: the
+/// typed `http::Response` keeps `response.rs` and the handler free of Lambda's event types.
 pub fn into_proxy_result(response: Response) -> ApiGatewayV2httpResponse {
     let (parts, body) = response.into_parts();
     let mut result = ApiGatewayV2httpResponse::default();
@@ -101,11 +101,11 @@ mod tests {
 
     fn parse(json: &str) -> Result<Request, NotAnHttpApiEvent> {
         let json = RawValue::from_string(json.to_owned()).unwrap();
-        into_request(&json, "id".to_owned())
+        into_request(&json)
     }
 
     #[test]
-    fn reads_method_raw_query_user_agent_and_id() {
+    fn reads_method_raw_query_and_user_agent() {
         let request = parse(
             r#"{"version":"2.0","rawQueryString":"path=%2F{x}","queryStringParameters":{"path":"/other"},
                 "requestContext":{"http":{"method":"GET","userAgent":"curl/8.5.0"}}}"#,
@@ -117,7 +117,6 @@ mod tests {
                 method: "GET".to_owned(),
                 raw_query: "path=%2F{x}".to_owned(),
                 user_agent: Some("curl/8.5.0".to_owned()),
-                request_id: "id".to_owned(),
             }
         );
     }

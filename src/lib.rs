@@ -44,17 +44,14 @@ impl Counter {
     }
 
     /// Builds the DynamoDB client described by `config` (no network call).
-    pub async fn from_config(config: &Config) -> Self {
-        Self::with_client(sdk::client(config.endpoint.as_deref()).await, config)
+    pub async fn from_config(config: Config) -> Self {
+        let client = sdk::client(config.endpoint.as_deref()).await;
+        Self::with_client(client, config)
     }
 
     /// The counter `config` describes, reaching DynamoDB through `client`.
-    pub fn with_client(client: aws_sdk_dynamodb::Client, config: &Config) -> Self {
-        let policy = Policy {
-            allowed_paths: config.allowed_paths.clone(),
-            count_crawlers: config.count_crawlers,
-        };
-        Self::new(CounterStore::new(client, &config.table), policy)
+    pub fn with_client(client: aws_sdk_dynamodb::Client, config: Config) -> Self {
+        Self::new(CounterStore::new(client, &config.table), config.policy)
     }
 
     /// One invocation, as the runtime hands it over: the proxy result for an HTTP API event,
@@ -63,9 +60,11 @@ impl Counter {
         &self,
         event: LambdaEvent<Box<RawValue>>,
     ) -> Result<ApiGatewayV2httpResponse, NotAnHttpApiEvent> {
-        let request_id = event.context.request_id;
-        match gateway::into_request(&event.payload, request_id.clone()) {
-            Ok(request) => Ok(gateway::into_proxy_result(self.handle(request).await)),
+        let request_id = event.context.request_id.as_str();
+        match gateway::into_request(&event.payload) {
+            Ok(request) => Ok(gateway::into_proxy_result(
+                self.handle(&request, request_id).await,
+            )),
             Err(err) => {
                 tracing::error!(
                     request_id,
@@ -78,12 +77,11 @@ impl Counter {
     }
 
     /// Answers one request, always with a response: rejections are 4xx, DynamoDB failures 5xx.
-    /// Logs exactly one line per request.
-    pub async fn handle(&self, request: Request) -> Response {
+    /// Logs exactly one line per request, under Lambda's `request_id` for the invocation.
+    pub async fn handle(&self, request: &Request, request_id: &str) -> Response {
         let started = Instant::now();
-        let request_id = request.request_id.as_str();
 
-        let visit = match request::visit(&request, &self.policy) {
+        let visit = match request::visit(request, &self.policy) {
             Ok(visit) => visit,
             Err(rejection) => {
                 let response = response::rejected(rejection);

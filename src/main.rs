@@ -17,7 +17,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime::serve(Counter::from_config(&config).await).await
+    runtime::serve(Counter::from_config(config).await).await
 }
 
 /// Everything read from the environment at init; an error names the variable to fix.

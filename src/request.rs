@@ -22,8 +22,6 @@ pub struct Request {
     pub raw_query: String,
     /// The `User-Agent` header, when the client sent one.
     pub user_agent: Option<String>,
-    /// Lambda's id for this invocation, for the log line.
-    pub request_id: String,
 }
 
 /// The owner's rules beyond the fixed ones: which pages, and whether crawlers count.
@@ -150,7 +148,6 @@ mod tests {
             method: "GET".to_owned(),
             raw_query: raw_query.to_owned(),
             user_agent: Some(CHROME.to_owned()),
-            request_id: String::new(),
         }
     }
 

@@ -118,8 +118,8 @@ pub fn rejected(rejection: Rejection) -> Response {
         Rejection::UnreadableCharacter => (
             StatusCode::BAD_REQUEST,
             "invalid_path",
-            "The path must not contain control, format or separator characters \
-             (Unicode Cc, Cf, Zl, Zp).",
+            "The path must not contain characters that render as nothing or look like a space \
+             (Unicode Cc, Cf, Zl, Zp, Default_Ignorable_Code_Point, spaces other than U+0020).",
         ),
         Rejection::InvalidEncoding => (
             StatusCode::BAD_REQUEST,

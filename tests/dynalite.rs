@@ -7,11 +7,16 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use cloudresumecounter::request::{Policy, Request};
-use common::{all_event_names, allowing, body_json, event, get_with_query, LocalCounter};
+use common::{
+    all_event_names, allowing, body_json, event, get_with_query, LocalCounter, REQUEST_ID,
+};
 use serde_json::Value;
 
 async fn count_once(local: &LocalCounter, raw_query: &str) -> u64 {
-    let response = local.counter.handle(get_with_query(raw_query)).await;
+    let response = local
+        .counter
+        .handle(&get_with_query(raw_query), REQUEST_ID)
+        .await;
     assert_eq!(response.status(), 200, "{:?}", response.body());
     let body = body_json(&response);
     assert_eq!(body["counted"], true, "{body}");
@@ -50,9 +55,15 @@ async fn paths_are_counted_independently() {
 #[tokio::test]
 async fn unicode_and_slashes_are_stored_exactly() {
     let local = LocalCounter::new(Policy::default()).await;
-    let response = local.counter.handle(event("unicode-path.json")).await;
+    let response = local
+        .counter
+        .handle(&event("unicode-path.json"), REQUEST_ID)
+        .await;
     assert_eq!(body_json(&response)["count"], 1);
-    let response = local.counter.handle(event("max-length-path.json")).await;
+    let response = local
+        .counter
+        .handle(&event("max-length-path.json"), REQUEST_ID)
+        .await;
     assert_eq!(body_json(&response)["count"], 1);
 
     let items = local.items().await;
@@ -81,7 +92,7 @@ async fn only_the_fixtures_that_count_write() {
     let local = LocalCounter::new(Policy::default()).await;
     let mut rejected = 0;
     for name in all_event_names() {
-        let response = local.counter.handle(event(&name)).await;
+        let response = local.counter.handle(&event(&name), REQUEST_ID).await;
         if response.status().is_client_error() {
             let body: Value = body_json(&response);
             assert!(body["message"].is_string(), "{name}: {body}");
@@ -122,7 +133,10 @@ async fn hostile_but_valid_paths_are_just_keys() {
 #[tokio::test]
 async fn the_allow_list_keeps_junk_out_of_the_table() {
     let local = LocalCounter::new(allowing("/blog/*")).await;
-    let refused = local.counter.handle(get_with_query("path=%2Fjunk")).await;
+    let refused = local
+        .counter
+        .handle(&get_with_query("path=%2Fjunk"), REQUEST_ID)
+        .await;
     assert_eq!(refused.status(), 403);
     assert_eq!(count_once(&local, "path=%2Fblog%2Fx").await, 1);
     assert_eq!(local.items().await, vec![("/blog/x".to_owned(), 1)]);
@@ -157,7 +171,10 @@ async fn only_visitors_move_the_count() {
         ("the crawler again", Some(googlebot), "path=%2Fcv", 3, false),
     ];
     for (who, user_agent, raw_query, count, counted) in steps {
-        let response = local.counter.handle(get_as(user_agent, raw_query)).await;
+        let response = local
+            .counter
+            .handle(&get_as(user_agent, raw_query), REQUEST_ID)
+            .await;
         assert_eq!(
             body_json(&response),
             serde_json::json!({"count": count, "counted": counted}),
@@ -172,7 +189,7 @@ async fn a_view_of_a_page_never_counted_answers_0_and_leaves_no_item() {
     let local = LocalCounter::new(Policy::default()).await;
     let response = local
         .counter
-        .handle(get_with_query("path=%2Fnever&increment=false"))
+        .handle(&get_with_query("path=%2Fnever&increment=false"), REQUEST_ID)
         .await;
     assert_eq!(
         body_json(&response),

@@ -12,7 +12,9 @@ use cloudresumecounter::sdk;
 use cloudresumecounter::store::CounterStore;
 use cloudresumecounter::Counter;
 use common::fault_proxy::{Fault, FaultProxy};
-use common::{body_json, body_text, dynalite, event, fresh_table, sdk_client, CapturedLogs};
+use common::{
+    body_json, body_text, dynalite, event, fresh_table, sdk_client, CapturedLogs, REQUEST_ID,
+};
 use serde_json::Value;
 
 /// The function's `Timeout` in template.yaml: an answer after it is no answer at all.
@@ -42,7 +44,7 @@ impl Rig {
     async fn hit(&self) -> Response {
         tokio::time::timeout(
             LAMBDA_TIMEOUT,
-            self.counter.handle(event("get-counter.json")),
+            self.counter.handle(&event("get-counter.json"), REQUEST_ID),
         )
         .await
         .expect("an answer within the Lambda timeout")

@@ -20,7 +20,7 @@ use cloudresumecounter::request::{Policy, Request};
 use cloudresumecounter::response::Response;
 use common::{
     allowing, body_json, body_text, event, event_json, get_with_query, header, mocked_counter,
-    request_from_json, MOCK_TABLE as TABLE,
+    request_from_json, MOCK_TABLE as TABLE, REQUEST_ID,
 };
 use serde_json::{json, Value};
 
@@ -87,7 +87,7 @@ fn expects_read_of(path: &'static str) -> Rule {
 
 async fn handle(rule: &Rule, request: Request) -> Response {
     mocked_counter(&[rule], Policy::default())
-        .handle(request)
+        .handle(&request, REQUEST_ID)
         .await
 }
 
@@ -95,7 +95,7 @@ async fn handle(rule: &Rule, request: Request) -> Response {
 async fn handle_counting_calls(request: Request, policy: Policy) -> (Response, usize, usize) {
     let (write, read) = (answers_42(), reads_5());
     let response = mocked_counter(&[&write, &read], policy)
-        .handle(request)
+        .handle(&request, REQUEST_ID)
         .await;
     (response, write.num_calls(), read.num_calls())
 }
@@ -263,7 +263,7 @@ async fn the_allow_list_means_exact_paths_and_star_prefixes() {
 async fn increment_false_reads_with_one_get_item_and_writes_nothing() {
     let (write, read) = (answers_42(), expects_read_of("/index.html"));
     let counter = mocked_counter(&[&write, &read], Policy::default());
-    let response = counter.handle(event("view-count.json")).await;
+    let response = counter.handle(&event("view-count.json"), REQUEST_ID).await;
     assert_eq!(response.status(), 200, "{}", body_text(&response));
     assert_json_headers(&response);
     assert_eq!(body_text(&response), r#"{"count":9,"counted":false}"#);
@@ -276,7 +276,7 @@ async fn a_page_never_counted_reads_0() {
     let nothing = mock!(Client::get_item).then_output(|| GetItemOutput::builder().build());
     let counter = mocked_counter(&[&write, &nothing], Policy::default());
     let response = counter
-        .handle(get_with_query("path=%2Fnew&increment=false"))
+        .handle(&get_with_query("path=%2Fnew&increment=false"), REQUEST_ID)
         .await;
     assert_eq!(body_json(&response), json!({"count": 0, "counted": false}));
     assert_eq!((write.num_calls(), nothing.num_calls()), (0, 1));

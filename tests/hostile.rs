@@ -17,7 +17,7 @@ use cloudresumecounter::response::{self, Response};
 use cloudresumecounter::Counter;
 use common::{
     body_json, body_text, event_json, header, mocked_counter, request_from_json,
-    try_request_from_json,
+    try_request_from_json, REQUEST_ID,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -67,7 +67,7 @@ impl Recorder {
             .enable_all()
             .build()
             .unwrap()
-            .block_on(self.counter.handle(request))
+            .block_on(self.counter.handle(&request, REQUEST_ID))
     }
 }
 

@@ -20,7 +20,9 @@ use cloudresumecounter::response::Response;
 use cloudresumecounter::sdk;
 use cloudresumecounter::store::CounterStore;
 use cloudresumecounter::Counter;
-use common::{body_json, body_text, client_from, dynalite, event, fresh_table, sdk_client};
+use common::{
+    body_json, body_text, client_from, dynalite, event, fresh_table, sdk_client, REQUEST_ID,
+};
 use serde_json::Value;
 
 /// Two roots, each with an intermediate and a leaf for 127.0.0.1, made once per run.
@@ -160,7 +162,7 @@ async fn aws_path_client(front: &TlsFront) -> aws_sdk_dynamodb::Client {
 }
 
 async fn hit(counter: &Counter) -> Response {
-    counter.handle(event("get-counter.json")).await
+    counter.handle(&event("get-counter.json"), REQUEST_ID).await
 }
 
 async fn item_count(inspector: &aws_sdk_dynamodb::Client, table: &str) -> usize {

@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::Client;
 use cloudresumecounter::request::Policy;
 use cloudresumecounter::store::CounterStore;
 use cloudresumecounter::Counter;
-use common::{body_json, dynalite, event, fresh_table, sdk_client_with, LocalCounter};
+use common::{body_json, dynalite, event, fresh_table, sdk_client_with, LocalCounter, REQUEST_ID};
 
 const HITS: u64 = 4000;
 
@@ -49,7 +49,9 @@ async fn four_thousand_concurrent_hits_on_one_path_get_distinct_counts() {
     let hits: Vec<_> = (0..HITS)
         .map(|_| {
             let counter = Arc::clone(&counter);
-            tokio::spawn(async move { counter.handle(event("get-counter.json")).await })
+            tokio::spawn(
+                async move { counter.handle(&event("get-counter.json"), REQUEST_ID).await },
+            )
         })
         .collect();
     let mut counts = BTreeSet::new();

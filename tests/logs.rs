@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, Rule};
 use cloudresumecounter::request::{Policy, Request};
-use common::{event, get_with_query, mocked_counter, CapturedLogs};
+use common::{event, get_with_query, mocked_counter, CapturedLogs, REQUEST_ID};
 use serde_json::Value;
 
 /// Handles `requests` one by one under the production subscriber; returns the log lines.
@@ -24,7 +24,7 @@ async fn log_lines_of(rule: &Rule, requests: Vec<Request>) -> Vec<String> {
     });
     let counter = mocked_counter(&[rule, &reads_5], Policy::default());
     for request in requests {
-        counter.handle(request).await;
+        counter.handle(&request, REQUEST_ID).await;
     }
     captured.lines()
 }

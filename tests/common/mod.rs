@@ -49,7 +49,7 @@ pub fn request_from_json(json: &str) -> Request {
 
 pub fn try_request_from_json(json: &str) -> Option<Request> {
     let event = RawValue::from_string(json.to_owned()).ok()?;
-    gateway::into_request(&event, REQUEST_ID.to_owned()).ok()
+    gateway::into_request(&event).ok()
 }
 
 /// An HTTP API v2 GET event for `/counter?{raw_query}`, built from `get-counter.json`.
