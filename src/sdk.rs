@@ -1,8 +1,6 @@
 //! The DynamoDB client, built once at init with no network call: timeouts and retries, the
-//! HTTPS client and whom it trusts, where credentials come from, the endpoint, and the user
-//! agent it sends.
+//! HTTPS client and whom it trusts, where credentials come from, and the endpoint.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
@@ -10,16 +8,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
-use aws_runtime::user_agent::{ApiMetadata, AwsUserAgent, UserAgentInterceptor};
-use aws_sdk_dynamodb::config::interceptors::{
-    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
-};
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_http_client::tls;
-use aws_smithy_runtime_api::client::interceptors::disable_interceptor;
-use aws_types::os_shim_internal::Env;
 
 /// Budgets for one request, chosen so the worst case answers well inside the function's
 /// 3 s timeout: at most 3 attempts of at most 500 ms each, with short back-offs, and never
@@ -37,12 +27,9 @@ pub async fn client(endpoint: Option<&str>) -> Client {
     client_for(&loader(endpoint).load().await)
 }
 
-/// The client for a loaded `sdk_config`, sending a user agent formatted once.
+/// The client for a loaded `sdk_config`.
 pub fn client_for(sdk_config: &SdkConfig) -> Client {
-    let config = aws_sdk_dynamodb::config::Builder::from(sdk_config)
-        .interceptor(UserAgentOnce::default())
-        .build();
-    Client::from_conf(config)
+    Client::new(sdk_config)
 }
 
 /// The SDK set-up behind [`client`]. Tests add an explicit region and credentials to it.
@@ -51,8 +38,8 @@ pub fn client_for(sdk_config: &SdkConfig) -> Client {
 /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), and where the default
 /// chain looks first, so in Lambda the outcome is the same. Naming the provider keeps the rest
 /// of that chain (profile files, SSO, web identity, ECS, IMDS) from being built at init: its
-/// web-identity provider alone builds a whole STS client with a TLS connector of its own
-/// (6% of init's instructions).
+/// web-identity provider alone builds a whole STS client with a TLS connector of its own,
+/// and loads the system's roots for it (bench/README.md, "The obvious Rust", has the cost).
 pub fn loader(endpoint: Option<&str>) -> ConfigLoader {
     loader_trusting(endpoint, TrustedRoots::for_endpoint(endpoint))
 }
@@ -110,7 +97,7 @@ const AMAZON_TRUST_ROOTS: &str = include_str!("amazon-trust-roots.pem");
 
 /// Whom the HTTPS client trusts. AWS's own endpoint is served under Amazon Trust Services, so
 /// the five embedded roots suffice: that narrows trust, and skips parsing the system's ~150
-/// roots at every cold start (17 M of the 18.6 M instructions init took). An `https://`
+/// roots at every cold start (bench/README.md, "Levers", has the cost). An `https://`
 /// `DYNAMODB_ENDPOINT` may be anyone's, so it gets the system's roots; that is also the way out
 /// should a partition use another CA. Plain `http://` endpoints (dynalite) use no TLS at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,64 +122,6 @@ impl TrustedRoots<'_> {
             TrustedRoots::System => tls::TrustStore::default(),
             TrustedRoots::Only(pem) => tls::TrustStore::empty().with_pem_certificate(pem),
         }
-    }
-}
-
-/// The SDK's own user agent, formatted on the first request and sent as it is ever after, in
-/// `User-Agent` only. The SDK formats it anew for every request, with the features that request
-/// used, and sends it twice: again as `x-amz-user-agent`, for browsers, which cannot set
-/// `User-Agent`, and that copy is signed. Together that was 9% of a warm invocation's
-/// instructions (callgrind) for text only a new deployment changes. What DynamoDB no longer
-/// sees is the per-request features and the second copy.
-#[derive(Debug, Default)]
-struct UserAgentOnce {
-    header: OnceLock<String>,
-}
-
-impl UserAgentOnce {
-    fn header(&self, cfg: &ConfigBag) -> Result<&str, BoxError> {
-        if let Some(header) = self.header.get() {
-            return Ok(header);
-        }
-        let api = cfg
-            .load::<ApiMetadata>()
-            .ok_or("no ApiMetadata for the user agent")?;
-        let user_agent = AwsUserAgent::new_from_environment(Env::real(), api.clone());
-        Ok(self.header.get_or_init(|| user_agent.ua_header()))
-    }
-}
-
-impl Intercept for UserAgentOnce {
-    fn name(&self) -> &'static str {
-        "UserAgentOnce"
-    }
-
-    fn read_before_execution(
-        &self,
-        _context: &BeforeSerializationInterceptorContextRef<'_>,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        cfg.interceptor_state()
-            .store_put(disable_interceptor::<UserAgentInterceptor>(
-                "UserAgentOnce sends its headers",
-            ));
-        Ok(())
-    }
-
-    fn modify_before_signing(
-        &self,
-        context: &mut BeforeTransmitInterceptorContextMut<'_>,
-        _runtime_components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let user_agent = self.header(cfg)?.to_owned();
-        // Appended, not inserted: should the SDK's interceptor ever run again, the request
-        // carries two values, and tests/user_agent.rs says so.
-        context
-            .request_mut()
-            .headers_mut()
-            .append("user-agent", user_agent);
-        Ok(())
     }
 }
 

@@ -153,7 +153,7 @@ fn capped(asked: Targets) -> Targets {
 ///
 /// Events only: a line never shows spans, so none is recorded. lambda_runtime opens an INFO
 /// span per invocation, which the registry would store and the JSON layer format for nothing
-/// (about 10 k instructions per warm invocation, 1.6%, measured with bench/instructions.js).
+/// (bench/README.md, "Levers", has the cost).
 pub fn subscriber<W>(filter: Targets, writer: W) -> impl tracing::Subscriber + Send + Sync
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
