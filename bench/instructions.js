@@ -86,7 +86,7 @@ async function countInstructions({ bootstrap, env, event, n = 0, keep = null, ch
   );
   let rt = null;
   try {
-// Needs valgrind (callgrind_control included). Run by hand, or as a module (bench/cold-visit.js):
+    rt = await startRuntimeApi({ bootstrap: wrapper, initTimeoutMs: 120_000, timeoutMs: 60_000, logLines: 10, env });
     const pid = rt.sandbox.pid;
     await rt.ready();
     await sleep(200);
