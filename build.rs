@@ -3,7 +3,8 @@
 //!
 //! A single DFA for every rule would be megabytes (rules run at once multiply each other's
 //! states), so the rules are split: those anchored at the start of the User-Agent apart from
-//! those that may match anywhere, and each side halved until every DFA fits [`MAX_DFA_BYTES`].
+//! those that may match anywhere, plain text apart from patterns with classes and repeats, and
+//! each group halved until every DFA fits [`MAX_DFA_BYTES`].
 //! A search reads each DFA once, so the cost per User-Agent stays linear in its length.
 
 use std::fmt::Write as _;
