@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup lint test test-rust test-infra test-build test-e2e dev build deploy bench
+.PHONY: help setup lint test test-rust test-infra test-build test-e2e dev build deploy bench mutants
 
 help:
 	@echo "make dev     run the counter locally on http://127.0.0.1:3000/counter?path=/"
@@ -12,6 +12,7 @@ help:
 	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26"
 	@echo "make deploy  build, then sam deploy (needs AWS; DEPLOY_ARGS=--guided the first time)"
 	@echo "make bench   benchmark the shipped bootstrap (not part of the tests)"
+	@echo "make mutants mutation testing of src/ with cargo-mutants, and its score (~35 min)"
 	@echo "LAMBDA_RUNTIME=provided.al2023 make build deploy   the same binary on Amazon Linux 2023"
 
 node_modules/.installed: package.json package-lock.json
@@ -62,3 +63,8 @@ dev: node_modules/.installed
 
 bench: node_modules/.installed build
 	scripts/bench.sh
+
+# Does every change to src/ fail a test? cargo-mutants (installed into .tools/ by the script);
+# too slow for CI. MUTANTS_ARGS="-f src/store.rs" runs only the mutants of that file.
+mutants: node_modules/.installed
+	scripts/mutants.sh $(MUTANTS_ARGS)
