@@ -35,7 +35,8 @@ def resolve(value: Any, cfn: dict[str, Any], params: dict[str, str]) -> Any:
 
 def parameters_read(variables: dict[str, Any], cfn: dict[str, Any]) -> dict[str, Any]:
     """The template parameters the environment refers to, with what each may be."""
-    names = {v["Ref"] for v in variables.values() if isinstance(v, dict) and v.get("Ref") in cfn["Parameters"]}
+    refs = (v.get("Ref") for v in variables.values() if isinstance(v, dict))
+    names = {name for name in refs if name in cfn["Parameters"]}
     return {
         name: {
             "Default": cfn["Parameters"][name].get("Default"),
