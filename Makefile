@@ -12,7 +12,7 @@ help:
 	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26"
 	@echo "make deploy  build, then sam deploy (needs AWS; DEPLOY_ARGS=--guided the first time)"
 	@echo "make bench   benchmark the shipped bootstrap (not part of the tests)"
-	@echo "make mutants mutation testing of src/ with cargo-mutants, and its score (~35 min)"
+	@echo "make mutants mutation testing of src/ with cargo-mutants, and its score (~45 min)"
 	@echo "LAMBDA_RUNTIME=provided.al2023 make build deploy   the same binary on Amazon Linux 2023"
 
 node_modules/.installed: package.json package-lock.json
