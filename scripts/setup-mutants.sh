@@ -11,8 +11,8 @@ die() { echo "setup-mutants.sh: $*" >&2; exit 1; }
 command -v cargo >/dev/null 2>&1 \
   || die "cargo not found: install Rust with rustup (the version in rust-toolchain / Cargo.toml)"
 
-# It prints its version on stderr.
-if [[ "$(.tools/bin/cargo-mutants --version 2>&1)" == "cargo-mutants $CARGO_MUTANTS_VERSION" ]]; then
+# Run as cargo runs it: `cargo-mutants mutants --version`.
+if [[ "$(.tools/bin/cargo-mutants mutants --version 2>/dev/null)" == "cargo-mutants $CARGO_MUTANTS_VERSION" ]]; then
   exit 0
 fi
 cargo install --locked --root .tools --version "$CARGO_MUTANTS_VERSION" cargo-mutants \
