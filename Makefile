@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: FORCE help setup lint test test-rust test-infra test-build test-e2e dev invoke build deploy pipeline bench
+.PHONY: FORCE help setup lint test test-rust test-infra test-build test-e2e dev invoke build deploy pipeline bench mutants
 
 help:
 	@echo "make setup   install the project's tools: node_modules/ (npm ci) and .venv/ (Python)"
@@ -15,6 +15,7 @@ help:
 	@echo "make deploy  build, then sam deploy (needs AWS; DEPLOY_ARGS=--guided the first time)"
 	@echo "make pipeline  create or update the CodePipeline stack (needs AWS; PIPELINE_ARGS=...)"
 	@echo "make bench   benchmark the shipped bootstrap (not part of the tests)"
+	@echo "make mutants mutation testing of src/ with cargo-mutants, and its score (~45 min)"
 	@echo "LAMBDA_RUNTIME=provided.al2 make build deploy   the same binary on the deprecated Amazon Linux 2"
 
 # Each installed tree's stamp holds the sha256 of what it was installed from: it is installed
@@ -87,3 +88,8 @@ invoke: node_modules/.installed
 
 bench: node_modules/.installed build
 	scripts/bench.sh
+
+# Does every change to src/ fail a test? cargo-mutants (installed into .tools/ by the script);
+# too slow for CI. MUTANTS_ARGS="-f src/store.rs" runs only the mutants of that file.
+mutants: node_modules/.installed
+	scripts/mutants.sh $(MUTANTS_ARGS)

@@ -3,6 +3,7 @@
 
 use super::*;
 use regex_automata::meta::Regex;
+use regex_automata::util::primitives::StateID;
 use regex_automata::util::syntax;
 
 const RULES_TXT: &str = include_str!("rules.txt");
@@ -308,4 +309,52 @@ fn work_is_linear_in_the_length_and_bounded() {
         chrome <= 3 * CHROME.len(),
         "desktop Chrome: {chrome} bytes read"
     );
+}
+
+/// Whether a search stops at `state`: what it has read decides the answer.
+fn decides(dfa: &dense::DFA<&'static [u32]>, state: StateID) -> bool {
+    dfa.is_match_state(state) || dfa.is_dead_state(state) || dfa.is_quit_state(state)
+}
+
+/// The count `bytes_read` sums is exact, so the bounds above measure what they say: a search
+/// reads up to and including the byte that decided it, or the whole User-Agent, and no further.
+#[test]
+fn a_search_counts_the_bytes_up_to_the_deciding_one() {
+    let groups = [
+        (&DFAS.at_start, Anchored::Yes),
+        (&DFAS.anywhere, Anchored::No),
+        (&DFAS.people, Anchored::No),
+    ];
+    let worst = "a".repeat(MAX_USER_AGENT_BYTES - 1) + ";";
+    let samples = [
+        CHROME,
+        &worst,
+        "Googlebot/2.1 (+http://www.google.com/bot.html)",
+        "x",
+    ]
+    .into_iter()
+    .chain(SCRIPTS_AND_CRAWLERS.lines());
+    let mut decided_early = 0;
+    for ua in samples {
+        for (group, anchored) in groups {
+            for loaded in group.iter() {
+                let dfa = &loaded.dfa;
+                let (_, read) = loaded.search(ua.as_bytes(), anchored);
+                let start = dfa.start_state(&start::Config::new().anchored(anchored));
+                let Ok(mut state) = start else { continue };
+                assert!((1..=ua.len()).contains(&read), "{read} of {ua:?}");
+                for &byte in &ua.as_bytes()[..read - 1] {
+                    state = dfa.next_state(state, byte);
+                    assert!(!decides(dfa, state), "read past the decision in {ua:?}");
+                }
+                state = dfa.next_state(state, ua.as_bytes()[read - 1]);
+                if decides(dfa, state) {
+                    decided_early += 1;
+                } else {
+                    assert_eq!(read, ua.len(), "stopped undecided in {ua:?}");
+                }
+            }
+        }
+    }
+    assert!(decided_early > 0, "no search was decided before the end");
 }

@@ -1,0 +1,164 @@
+//! The `bootstrap` binary itself, as Lambda starts it: the message and exit status of a
+//! configuration it refuses, and, under the Runtime API emulator (tools/local/invoke.js)
+//! against dynalite, a hit counted and logged with the settings the template deploys.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::repo_root;
+use serde_json::{json, Value};
+
+const BOOTSTRAP: &str = env!("CARGO_BIN_EXE_bootstrap");
+
+/// The binary run with exactly `vars` as its environment, and no Runtime API.
+fn start_with(vars: &[(&str, &str)]) -> Output {
+    Command::new(BOOTSTRAP)
+        .env_clear()
+        .envs(vars.iter().copied())
+        .output()
+        .expect("run the bootstrap")
+}
+
+/// Asserts that the binary refused to start with `vars`, saying `reason` on stderr.
+fn refuses(vars: &[(&str, &str)], reason: &str) {
+    let output = start_with(vars);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{vars:?}: {stderr}");
+    assert!(
+        stderr.contains(&format!("cloudresumecounter: cannot start: {reason}\n")),
+        "{vars:?}: expected {reason:?} in:\n{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "nothing on stdout: {output:?}");
+}
+
+#[test]
+fn a_missing_table_stops_init_saying_what_to_set() {
+    refuses(
+        &[],
+        "DYNAMODB_TABLE is not set: set it to the name of the counter table \
+         (the SAM template does this for you)",
+    );
+}
+
+#[test]
+fn count_crawlers_other_than_true_or_false_stops_init() {
+    refuses(
+        &[
+            ("DYNAMODB_TABLE", "Hits"),
+            ("COUNTER_COUNT_CRAWLERS", "yes"),
+        ],
+        "COUNTER_COUNT_CRAWLERS is \"yes\": set it to true or false",
+    );
+}
+
+#[test]
+fn each_allow_list_mistake_stops_init_saying_what_to_write() {
+    for (list, reason) in [
+        (
+            " , ",
+            "it names no path; leave it empty to count every path, or list paths such as \
+             /,/index.html,/blog/*",
+        ),
+        (
+            "/,/a*b",
+            "\"/a*b\": `*` may only end an entry (a prefix, like /blog/*) or stand alone",
+        ),
+        (
+            "/,/blog/ *",
+            "\"/blog/ *\" can never match a page: it holds a blank; write the path as the \
+             page's address bar shows it, decoded",
+        ),
+        (
+            "/,/caf%C3%A9",
+            "\"/caf%C3%A9\" can never match a page: it holds a %XX escape; write the path \
+             decoded (/café, not /caf%C3%A9)",
+        ),
+        (
+            "/,/\u{200b}blog",
+            "\"/\\u{200b}blog\" can never match a page: it holds an invisible or look-alike \
+             character, which paths may not",
+        ),
+    ] {
+        refuses(
+            &[("DYNAMODB_TABLE", "Hits"), ("COUNTER_ALLOWED_PATHS", list)],
+            &format!("COUNTER_ALLOWED_PATHS: {reason}"),
+        );
+    }
+    let long = format!("/,/{}", "a".repeat(2048));
+    refuses(
+        &[("DYNAMODB_TABLE", "Hits"), ("COUNTER_ALLOWED_PATHS", &long)],
+        &format!(
+            "COUNTER_ALLOWED_PATHS: \"/{}\" can never match a page: it is longer than a key \
+             may be (2048 bytes)",
+            "a".repeat(2048)
+        ),
+    );
+}
+
+/// What `make invoke`'s tool (tools/local/invoke.js) gives for each of the `events/` files
+/// `names`, sent one after another with `vars` against one fresh data folder: the proxy results
+/// it printed on stdout, and the function's JSON log lines from its stderr.
+fn invoke(vars: &[(&str, &str)], names: &[&str]) -> (Vec<Value>, Vec<Value>) {
+    let root = repo_root();
+    let script = root.join("tools/local/invoke.js");
+    let data = std::env::temp_dir().join(format!("counter-bootstrap-{}", std::process::id()));
+    let (mut results, mut logs) = (Vec::new(), Vec::new());
+    for name in names {
+        let output = Command::new("node")
+            .arg(&script)
+            .arg(root.join("events").join(name))
+            .env("BOOTSTRAP", BOOTSTRAP)
+            .env("DEV_DATA_DIR", &data)
+            .envs(vars.iter().copied())
+            .output()
+            .unwrap_or_else(|err| {
+                panic!(
+                    "cannot run `node {}` ({err}): this test needs Node.js 20+ \
+                     (apt-get install nodejs npm) and dynalite (`make setup` or `npm ci`)",
+                    script.display()
+                )
+            });
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "invoke.js failed: {stderr}");
+        results.push(
+            serde_json::from_slice(&output.stdout).expect("invoke.js prints the proxy result"),
+        );
+        logs.extend(
+            stderr
+                .lines()
+                .filter_map(|line| serde_json::from_str::<Value>(line).ok()),
+        );
+    }
+    std::fs::remove_dir_all(&data).ok();
+    (results, logs)
+}
+
+fn body(result: &Value) -> Value {
+    let text = result["body"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{result}"));
+    serde_json::from_str(text).unwrap()
+}
+
+/// The template's defaults: every optional setting empty, and crawlers not counted ("false").
+#[test]
+fn with_the_templates_defaults_the_binary_counts_a_visit_and_only_reads_for_a_crawler() {
+    let (results, logs) = invoke(
+        &[
+            ("COUNTER_ALLOWED_PATHS", ""),
+            ("COUNTER_COUNT_CRAWLERS", "false"),
+        ],
+        &["get-counter.json", "crawler-get.json"],
+    );
+    assert_eq!(results[0]["statusCode"], 200, "{results:?}");
+    assert_eq!(body(&results[0]), json!({"count": 1, "counted": true}));
+    assert_eq!(body(&results[1]), json!({"count": 1, "counted": false}));
+
+    // One JSON line per request, written by the subscriber main installs.
+    let messages: Vec<&str> = logs
+        .iter()
+        .filter_map(|line| line["message"].as_str())
+        .collect();
+    assert_eq!(messages, ["hit counted", "count read"], "{logs:#?}");
+}

@@ -1,0 +1,152 @@
+'use strict';
+// The built bootstrap started with the very environment template.yaml gives it (read through
+// the SAM transform by tests/infra/function_env.py), plus what Lambda adds, for every value a
+// template parameter can put there and every application log level: only the table and the
+// endpoint are pointed at dynalite. A setting the template deploys that the function refuses
+// would stop every deployed function at init; this is where that shows.
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { startDynalite } = require('../../tools/local/dynalite');
+const { startRuntimeApi } = require('../../tools/local/runtime-api');
+const { ROOT, TABLE, bootstrapPath, readEvent } = require('./helpers');
+
+// A value to try for each parameter the environment reads that lists no AllowedValues
+// (besides its default).
+const SAMPLES = { AllowedPaths: '/,/index.html,/blog/*' };
+// LoggingConfig's ApplicationLogLevel: the levels Lambda accepts.
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+// Where our "hit counted" line is written: at INFO.
+const LOGS_INFO = new Set(['TRACE', 'DEBUG', 'INFO']);
+
+// What the deployed template gives the function for each set of parameter values.
+function templateEnvironments(parameterSets) {
+  const python = path.join(ROOT, '.venv/bin/python');
+  assert.ok(fs.existsSync(python), `${python} is missing: run \`make setup\` (it installs the SAM translator)`);
+  const run = spawnSync(python, [path.join(ROOT, 'tests/infra/function_env.py'), JSON.stringify(parameterSets)], {
+    encoding: 'utf8',
+    env: { ...process.env, AWS_DEFAULT_REGION: 'us-east-1' },
+  });
+  assert.equal(run.status, 0, `function_env.py failed:\n${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
+
+// Every parameter the environment reads, at each value it may take: defaults first.
+function parameterSets(parameters) {
+  const sets = [{}];
+  for (const [name, { Default: fallback, AllowedValues: allowed }] of Object.entries(parameters)) {
+    const values = allowed ?? [fallback ?? '', SAMPLES[name]];
+    assert.ok(values.every((v) => v !== undefined), `give ${name} a sample value in SAMPLES`);
+    for (const value of values) sets.push({ [name]: String(value) });
+  }
+  return sets;
+}
+
+let db;
+let template;
+let environments; // [{ given, variables, logging }]
+
+before(async () => {
+  db = await startDynalite({ table: TABLE });
+  const probe = templateEnvironments([{}]);
+  const sets = parameterSets(probe.parameters);
+  template = templateEnvironments(sets);
+  environments = sets.map((given, i) => ({ given, ...template.functions[i] }));
+});
+
+after(async () => {
+  await db?.close();
+});
+
+// The process environment Lambda gives the function: the template's variables, with the table
+// and endpoint on dynalite, and Lambda's own (the emulator sets the rest of the AWS_* ones).
+function lambdaEnvironment({ variables, logging }, logLevel) {
+  const env = {};
+  for (const [name, value] of Object.entries(variables)) {
+    if (typeof value === 'string') env[name] = value;
+    else if (value.Type === 'AWS::DynamoDB::Table') env[name] = TABLE;
+    else assert.fail(`${name} refers to a ${value.Type}: teach this test what Lambda would see`);
+  }
+  assert.ok('DYNAMODB_ENDPOINT' in env, 'the template sets DYNAMODB_ENDPOINT (empty: AWS)');
+  env.DYNAMODB_ENDPOINT = db.endpoint;
+  // Lambda's JSON log format passes the application log level on; the text format does not.
+  env.AWS_LAMBDA_LOG_FORMAT = logging.LogFormat === 'JSON' ? 'JSON' : 'Text';
+  env.AWS_LAMBDA_LOG_LEVEL = logging.LogFormat === 'JSON' ? logLevel ?? logging.ApplicationLogLevel : undefined;
+  env.AWS_SESSION_TOKEN = 'local-session-token';
+  return env;
+}
+
+// An HTTP API event for `/counter?path=page` from the User-Agent of `fixture`.
+function hit(fixture, page) {
+  const event = readEvent(fixture);
+  event.rawQueryString = `path=${encodeURIComponent(page)}`;
+  delete event.queryStringParameters;
+  return event;
+}
+
+let nextPage = 0;
+const freshPage = (dir = '') => `${dir}/template-env-${nextPage++}`;
+
+async function started(t, env) {
+  const rt = await startRuntimeApi({ bootstrap: bootstrapPath(), env });
+  t.after(() => rt.close());
+  await rt.ready().catch((err) => assert.fail(`the function refused the template's environment: ${err.message}`));
+  return rt;
+}
+
+async function answer(rt, event) {
+  const result = await rt.invoke(event);
+  assert.equal(result.error, undefined, `the function failed: ${JSON.stringify(result.error)}`);
+  return { status: result.payload.statusCode, body: JSON.parse(result.payload.body), requestId: result.requestId };
+}
+
+test('the template gives the function its settings from parameters, and the table by reference', () => {
+  const defaults = environments[0];
+  assert.equal(defaults.variables.DYNAMODB_TABLE?.Type, 'AWS::DynamoDB::Table', JSON.stringify(defaults.variables));
+  assert.ok(Object.keys(template.parameters).length > 0, 'some parameter reaches the environment');
+  assert.ok(LOG_LEVELS.includes(defaults.logging.ApplicationLogLevel), JSON.stringify(defaults.logging));
+});
+
+test('every parameter value the environment can get starts the function, which then counts a hit', async (t) => {
+  assert.ok(environments.length > 1);
+  for (const environment of environments) {
+    await t.test(JSON.stringify(environment.given), async (t) => {
+      const rt = await started(t, lambdaEnvironment(environment));
+      const variables = environment.variables;
+      const allowList = variables.COUNTER_ALLOWED_PATHS;
+      const page = allowList ? freshPage('/blog') : freshPage();
+      assert.deepEqual((await answer(rt, hit('get-counter.json', page))).body, { count: 1, counted: true });
+
+      // The crawler is counted exactly when the template says so.
+      const countsCrawlers = variables.COUNTER_COUNT_CRAWLERS === 'true';
+      const crawled = await answer(rt, hit('crawler-get.json', page));
+      assert.deepEqual(crawled.body, countsCrawlers ? { count: 2, counted: true } : { count: 1, counted: false });
+
+      // A page outside a non-empty allow-list is refused; with none, every page counts.
+      const outside = await answer(rt, hit('get-counter.json', '/not-listed'));
+      assert.equal(outside.status, allowList ? 403 : 200, JSON.stringify(outside.body));
+    });
+  }
+});
+
+test('at every application log level the function counts, and logs its line from INFO down', async (t) => {
+  for (const level of LOG_LEVELS) {
+    await t.test(level, async (t) => {
+      const rt = await started(t, lambdaEnvironment(environments[0], level));
+      const counted = await answer(rt, hit('get-counter.json', freshPage()));
+      assert.deepEqual(counted.body, { count: 1, counted: true });
+
+      const stdout = rt.logs.filter((l) => l.stream === 'stdout' && l.line.trim());
+      for (const { line } of stdout) assert.equal(typeof JSON.parse(line), 'object', `a JSON line: ${line}`);
+      const ours = stdout.map(({ line }) => JSON.parse(line)).filter((l) => l.request_id === counted.requestId);
+      assert.deepEqual(
+        ours.map((l) => l.message),
+        LOGS_INFO.has(level) ? ['hit counted'] : [],
+        `at ${level}: ${JSON.stringify(ours)}`,
+      );
+    });
+  }
+});
