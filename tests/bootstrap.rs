@@ -6,7 +6,7 @@ mod common;
 
 use std::process::{Command, Output};
 
-use common::repo_root;
+use common::{cannot_run_node, repo_root};
 use serde_json::{json, Value};
 
 const BOOTSTRAP: &str = env!("CARGO_BIN_EXE_bootstrap");
@@ -112,13 +112,7 @@ fn invoke(vars: &[(&str, &str)], names: &[&str]) -> (Vec<Value>, Vec<Value>) {
             .env("DEV_DATA_DIR", &data)
             .envs(vars.iter().copied())
             .output()
-            .unwrap_or_else(|err| {
-                panic!(
-                    "cannot run `node {}` ({err}): this test needs Node.js 20+ \
-                     (apt-get install nodejs npm) and dynalite (`make setup` or `npm ci`)",
-                    script.display()
-                )
-            });
+            .unwrap_or_else(|err| cannot_run_node(&script, err));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "invoke.js failed: {stderr}");
         results.push(

@@ -120,6 +120,15 @@ pub fn dynalite() -> &'static Dynalite {
     DYNALITE.get_or_init(start_dynalite)
 }
 
+/// Fails the test that could not start `node script`, saying what to install.
+pub fn cannot_run_node(script: &std::path::Path, err: std::io::Error) -> ! {
+    panic!(
+        "cannot run `node {}` ({err}): these tests need Node.js 20+ \
+         (apt-get install nodejs npm) and dynalite (`make setup` or `npm ci`)",
+        script.display()
+    )
+}
+
 fn start_dynalite() -> Dynalite {
     let script = repo_root().join("tools/local/dynalite.js");
     let mut process = Command::new("node")
@@ -128,13 +137,7 @@ fn start_dynalite() -> Dynalite {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .unwrap_or_else(|err| {
-            panic!(
-                "cannot run `node {}` ({err}): these tests need Node.js 20+ \
-                 (apt-get install nodejs npm) and dynalite (`make setup` or `npm ci`)",
-                script.display()
-            )
-        });
+        .unwrap_or_else(|err| cannot_run_node(&script, err));
     let mut line = String::new();
     BufReader::new(process.stdout.take().unwrap())
         .read_line(&mut line)
