@@ -87,9 +87,16 @@ fn lambda_filter(value: &str) -> Result<Targets, LevelError> {
 /// TRACE, and an empty level as ERROR: neither is what a person typing it meant.
 fn rust_log_filter(value: &str) -> Result<Targets, LevelError> {
     let refused = || level_error(RUST_LOG_VAR, value);
+    let mut directives = value
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .peekable();
+    if directives.peek().is_none() {
+        return Err(refused());
+    }
     let mut targets = Targets::new();
-    let mut directives = 0;
-    for directive in value.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+    for directive in directives {
         targets = match directive.split_once('=') {
             None => targets.with_default(level_named(directive).ok_or_else(refused)?),
             Some((target, level)) => {
@@ -101,10 +108,6 @@ fn rust_log_filter(value: &str) -> Result<Targets, LevelError> {
                 targets.with_target(target, level_named(level.trim()).ok_or_else(refused)?)
             }
         };
-        directives += 1;
-    }
-    if directives == 0 {
-        return Err(refused());
     }
     Ok(targets)
 }
@@ -277,6 +280,11 @@ mod tests {
             let message = err.to_string();
             assert!(message.starts_with("AWS_LAMBDA_LOG_LEVEL is "), "{message}");
             assert!(message.contains(&format!("{value:?}")), "{message}");
+            // Lambda's own level names, which is what ApplicationLogLevel takes.
+            assert!(
+                message.ends_with("TRACE, DEBUG, INFO, WARN, ERROR or FATAL"),
+                "{message}"
+            );
         }
     }
 
@@ -297,6 +305,11 @@ mod tests {
             let err = super::filter_from(None, Some(value)).unwrap_err();
             assert_eq!(err, level_error(RUST_LOG_VAR, value), "{value:?}");
             assert!(err.to_string().starts_with("RUST_LOG is "), "{err}");
+            assert!(
+                err.to_string()
+                    .ends_with("target=level pairs separated by commas"),
+                "{err}"
+            );
         }
     }
 
