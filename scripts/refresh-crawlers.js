@@ -28,6 +28,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
+const { fixture } = require('../tests/ua/fixture');
 
 const ROOT = path.resolve(__dirname, '..');
 const ISBOT = process.argv[2] ?? '5.2.3';
@@ -154,18 +155,6 @@ function ourRules() {
 }
 
 // ---- Corpora, and the check that a rewrite changes no verdict ---------------------------------
-
-// The YAML subset of isbot's fixtures: `group:` lines, then `  - value` lines, some quoted.
-function fixture(file) {
-  const out = [];
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    const item = line.match(/^\s+-\s(.*)$/);
-    if (!item) continue;
-    const v = item[1];
-    out.push(v.startsWith('"') ? JSON.parse(v) : v.startsWith("'") ? v.slice(1, -1).replace(/''/g, "'") : v);
-  }
-  return out;
-}
 
 function checkRewrites(pairs, corpus) {
   const samples = new Set(corpus);

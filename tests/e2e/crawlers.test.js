@@ -9,18 +9,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { isbot } = require('isbot');
 const { ROOT, readEvent, useFunction } = require('./helpers');
+const { fixture: fixtureAt } = require('../ua/fixture');
 
-// The YAML subset of isbot's fixtures: `group:` lines, then `  - value` lines, some quoted.
-function fixture(name) {
-  const out = [];
-  for (const line of fs.readFileSync(path.join(ROOT, 'tests/ua', name), 'utf8').split('\n')) {
-    const item = line.match(/^\s+-\s(.*)$/);
-    if (!item) continue;
-    const v = item[1];
-    out.push(v.startsWith('"') ? JSON.parse(v) : v.startsWith("'") ? v.slice(1, -1).replace(/''/g, "'") : v);
-  }
-  return out;
-}
+const fixture = (name) => fixtureAt(path.join(ROOT, 'tests/ua', name));
 
 // Tools in isbot's browser fixture that load pages for their own ends (src/crawler/ours.txt).
 const TOOLS = ['GTmetrix', 'YLT', 'Miniature.io/', 'Yahoo! Slurp', 'MozacFetch/'];
