@@ -65,26 +65,21 @@ fn svg(count: u64) -> Response {
         value_x = LABEL_WIDTH + value_width / 2,
         digits = digits,
     );
-    let mut response = Response::new(body);
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("image/svg+xml"),
-    );
     // Image caches and code hosts' image proxies would otherwise show one count for ever:
     // this is what they honour; Pragma and Expires are for HTTP/1.0 caches.
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-cache, no-store, must-revalidate"),
-    );
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    headers.insert(header::EXPIRES, HeaderValue::from_static("0"));
+    let image = answer(
+        StatusCode::OK,
+        "image/svg+xml",
+        "no-cache, no-store, must-revalidate",
+    )
+    .header(header::PRAGMA, HeaderValue::from_static("no-cache"))
+    .header(header::EXPIRES, HeaderValue::from_static("0"))
     // Opened as a document rather than an image, it may load and run nothing.
-    headers.insert(
+    .header(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'"),
     );
-    response
+    built(image, body)
 }
 
 /// The 4xx answer to a request that broke a rule.
@@ -142,13 +137,11 @@ pub fn rejected(rejection: Rejection) -> Response {
             "This counter does not count that path.",
         ),
     };
-    let mut response = json(status, &Error { error, message });
+    let mut answer = json_answer(status);
     if rejection == Rejection::MethodNotAllowed {
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET"));
+        answer = answer.header(header::ALLOW, HeaderValue::from_static("GET"));
     }
-    response
+    built(answer, to_json(&Error { error, message }))
 }
 
 /// The 5xx answer when DynamoDB could not count the hit or read the count.
@@ -175,18 +168,39 @@ pub fn failed(kind: StoreErrorKind) -> Response {
 const _: () = assert!(MAX_PATH_BYTES == 2048 && MAX_QUERY_BYTES == 8192);
 
 fn json(status: StatusCode, body: &impl Serialize) -> Response {
+    built(json_answer(status), to_json(body))
+}
+
+fn to_json(body: &impl Serialize) -> String {
     // Serializing these plain structs cannot fail; an empty object is the safe fallback.
-    let body = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
-    let mut response = Response::new(body);
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    // Every answer is a fresh count (or a one-off error): nothing may cache it.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// Every answer is a fresh count (or a one-off error): nothing may cache it.
+fn json_answer(status: StatusCode) -> http::response::Builder {
+    answer(status, "application/json", "no-store")
+}
+
+fn answer(
+    status: StatusCode,
+    content_type: &'static str,
+    cache_control: &'static str,
+) -> http::response::Builder {
+    http::Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, HeaderValue::from_static(content_type))
+        .header(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(cache_control),
+        )
+}
+
+fn built(answer: http::response::Builder, body: String) -> Response {
+    // Each status and header above is a constant the http crate has already accepted, so the
+    // builder holds no error to report.
+    answer
+        .body(body)
+        .expect("constant statuses and headers are valid")
 }
 
 #[cfg(test)]

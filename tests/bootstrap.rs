@@ -53,6 +53,17 @@ fn count_crawlers_other_than_true_or_false_stops_init() {
 }
 
 #[test]
+fn an_unreadable_log_level_stops_init_before_it_logs() {
+    refuses(
+        &[
+            ("DYNAMODB_TABLE", "Hits"),
+            ("AWS_LAMBDA_LOG_LEVEL", "bogus"),
+        ],
+        "AWS_LAMBDA_LOG_LEVEL is \"bogus\": set it to TRACE, DEBUG, INFO, WARN, ERROR or FATAL",
+    );
+}
+
+#[test]
 fn each_allow_list_mistake_stops_init_saying_what_to_write() {
     for (list, reason) in [
         (

@@ -283,7 +283,7 @@ impl CapturedLogs {
     /// Makes this the subscriber of the current thread (a `#[tokio::test]` runs on one).
     pub fn install(&self) -> tracing::subscriber::DefaultGuard {
         let writer = self.clone();
-        let filter = telemetry::filter_from(None, None).expect("the default level");
+        let filter = telemetry::filter_from(None).expect("the default level");
         tracing::subscriber::set_default(telemetry::subscriber(filter, move || writer.clone()))
     }
 

@@ -11,7 +11,7 @@
 //   DEV_DATA_DIR    where dynalite keeps its data (.local/dynalite)
 //   DYNAMODB_PORT   dynalite's port (a free one); 8000 lets `sam local invoke` reach it too
 //   DYNAMODB_TABLE  the table (CloudResumeCounterHits, template.yaml's default)
-//   COUNTER_ALLOWED_PATHS, COUNTER_COUNT_CRAWLERS, RUST_LOG, AWS_LAMBDA_LOG_LEVEL
+//   COUNTER_ALLOWED_PATHS, COUNTER_COUNT_CRAWLERS, AWS_LAMBDA_LOG_LEVEL
 //                   passed to the function
 
 const fs = require('node:fs');
