@@ -6,6 +6,7 @@ arguments (no AWS)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import textwrap
 from pathlib import Path
@@ -49,8 +50,6 @@ def test_buildspec_shape_and_bash_syntax(name):
 
 def test_build_uses_the_ci_tools_and_checks():
     spec = load("buildspec.yml")
-    install = "\n".join(commands(spec, "install"))
-    assert "rustup" in install
     build = commands(spec, "build")
     # The README's command: make build installs the pinned tools, builds and checks glibc.
     assert build[0] == "make build", "build and glibc check first, as in CI"
@@ -131,3 +130,33 @@ def test_unit_tests_buildspec_runs_the_test_command_and_reports_junit(tmp_path):
     (test_command,) = [c for c in build if "make test" in c]
     assert "--profile ci" in test_command
     assert "reports/infra-junit.xml" in test_command and "reports/infra-junit.xml" in files
+
+
+RUST_SETUP = "scripts/setup-rust-ci.sh"
+
+
+def pinned_rust() -> str:
+    return subprocess.run(
+        [str(ROOT / RUST_SETUP), "--version"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+@pytest.mark.parametrize("name", ["buildspec.yml", "unit-tests-buildspec.yml"])
+def test_buildspecs_install_the_one_pinned_toolchain(name):
+    text = (ROOT / name).read_text(encoding="utf-8")
+    install = commands(load(name), "install")
+    assert RUST_SETUP in install, f"{name}: the pipeline's Rust comes from {RUST_SETUP}"
+    # No second place names a toolchain: not "stable", not a version of its own.
+    assert "stable" not in text and "--default-toolchain" not in text, name
+    assert pinned_rust() not in text, f"{name}: the version lives only in {RUST_SETUP}"
+    assert not (ROOT / "rust-toolchain.toml").exists() and not (ROOT / "rust-toolchain").exists()
+
+
+def test_the_pinned_toolchain_is_a_release_no_older_than_rust_version():
+    pinned = pinned_rust()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", pinned), f"a release, not a channel: {pinned!r}"
+    script = (ROOT / RUST_SETUP).read_text(encoding="utf-8")
+    assert "--component rustfmt,clippy" in script, "make lint needs rustfmt and clippy"
+    declared = tomllib.loads((ROOT / "Cargo.toml").read_text())["package"]["rust-version"]
+    as_tuple = lambda v: tuple(int(p) for p in v.split("."))  # noqa: E731
+    assert as_tuple(pinned) >= as_tuple(declared), f"{pinned} is older than rust-version {declared}"
