@@ -5,6 +5,7 @@ arguments (no AWS)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -160,3 +161,51 @@ def test_the_pinned_toolchain_is_a_release_no_older_than_rust_version():
     declared = tomllib.loads((ROOT / "Cargo.toml").read_text())["package"]["rust-version"]
     as_tuple = lambda v: tuple(int(p) for p in v.split("."))  # noqa: E731
     assert as_tuple(pinned) >= as_tuple(declared), f"{pinned} is older than rust-version {declared}"
+
+
+def run_smoke_build(tmp_path: Path, outputs: dict | None) -> tuple[subprocess.CompletedProcess, str]:
+    """smoke-buildspec.yml's build command with `make` replaced by a recorder, and the stack's
+    outputs (the deploy action's artifact) in a secondary source directory."""
+    spec = load("smoke-buildspec.yml")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "make-calls"
+    (bin_dir / "make").write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n')
+    (bin_dir / "make").chmod(0o755)
+    artifact = tmp_path / "outputs"
+    artifact.mkdir()
+    if outputs is not None:
+        (artifact / "stack-outputs.json").write_text(json.dumps(outputs))
+    variables = {k: str(v) for k, v in spec["env"]["variables"].items()}
+    variables["STACK_OUTPUTS"] = "TestStackOutputs"
+    result = subprocess.run(
+        ["bash", "-c", "\n".join(["set -e", *commands(spec, "build")])],
+        cwd=tmp_path, text=True, capture_output=True,
+        env={"PATH": f"{bin_dir}:{os.environ['PATH']}", "CODEBUILD_SRC_DIR_TestStackOutputs": str(artifact), **variables},
+    )
+    return result, log.read_text() if log.exists() else ""
+
+
+def test_smoke_buildspec_shape():
+    spec = load("smoke-buildspec.yml")
+    assert spec["version"] == 0.2 and spec["env"]["shell"] == "bash"
+    assert spec["phases"]["build"]["on-failure"] == "ABORT"
+    assert "nodejs" in spec["phases"]["install"]["runtime-versions"]
+    for command in all_commands(spec):
+        check = subprocess.run(["bash", "-n"], input=command, text=True, capture_output=True)
+        assert check.returncode == 0, check.stderr
+
+
+def test_smoke_takes_the_counter_url_from_the_stack_outputs(tmp_path):
+    url = "https://abc123.execute-api.us-east-1.amazonaws.com/counter"
+    result, calls = run_smoke_build(tmp_path, {"CounterUrl": url, "DashboardUrl": "x"})
+    assert result.returncode == 0, result.stderr
+    assert calls == f"smoke COUNTER_URL={url}\n"
+
+
+@pytest.mark.parametrize("outputs", [None, {"DashboardUrl": "x"}])
+def test_smoke_without_a_counter_url_fails_before_make(tmp_path, outputs):
+    result, calls = run_smoke_build(tmp_path, outputs)
+    assert result.returncode != 0
+    assert "CounterUrl" in result.stderr or "stack outputs" in result.stderr
+    assert calls == ""
