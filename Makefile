@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: FORCE help setup lint test test-rust test-infra test-build test-e2e dev invoke build deploy pipeline bench mutants
+.PHONY: FORCE help setup lint test test-rust test-infra test-build test-e2e dev invoke build deploy pipeline smoke bench mutants
 
 help:
 	@echo "make setup   install the project's tools: node_modules/ (npm ci) and .venv/ (Python)"
@@ -14,6 +14,7 @@ help:
 	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26"
 	@echo "make deploy  build, then sam deploy (needs AWS; DEPLOY_ARGS=--guided the first time)"
 	@echo "make pipeline  create or update the CodePipeline stack (needs AWS; PIPELINE_ARGS=...)"
+	@echo "make smoke COUNTER_URL=https://.../counter   check a deployed counter (SMOKE_READ_ONLY=1 writes nothing)"
 	@echo "make bench   benchmark the shipped bootstrap (not part of the tests)"
 	@echo "make mutants mutation testing of src/ with cargo-mutants, and its score (~45 min)"
 	@echo "LAMBDA_RUNTIME=provided.al2 make build deploy   the same binary on the deprecated Amazon Linux 2"
@@ -70,6 +71,11 @@ PIPELINE_STACK ?= cloudresumecounter-pipeline
 pipeline: .venv/.installed
 	.venv/bin/aws cloudformation deploy --template-file pipeline.yaml --stack-name $(PIPELINE_STACK) \
 	  --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset $(PIPELINE_ARGS)
+
+# A deployed counter checked as a browser uses it (tools/smoke.js): only its URL, no AWS
+# credentials. The pipeline runs it after each deploy; SMOKE_READ_ONLY=1 writes nothing.
+smoke: node_modules/.installed
+	COUNTER_URL="$(COUNTER_URL)" scripts/smoke.sh
 
 # The runtime switch: provided.al2 gets the very bytes of the default (provided.al2023) build.
 test-build: build

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests (tests/e2e/, Node's built-in test runner): the shipped bootstrap under the
 # Runtime API emulator against dynalite, `make dev`'s entry point, and the browser client in
-# Debian's headless Chromium.
+# the machine's headless Chromium (scripts/setup-chromium.sh finds it).
 #   BOOTSTRAP=path  test another binary (default .aws-sam/build/CounterFunction/bootstrap,
 #                   from `make build`; while developing: BOOTSTRAP=target/debug/bootstrap)
 #   extra arguments go to `node --test` (e.g. --test-name-pattern=browser)
@@ -12,7 +12,11 @@ cd "$(dirname "$0")/.."
   { echo "test-e2e.sh: node_modules/ missing: run make setup (make test-e2e does)" >&2; exit 1; }
 
 # The browser test fails with its own message if Chromium is still missing; the rest still run.
-scripts/setup-chromium.sh || echo "test-e2e.sh: Chromium is not available; the browser test will fail" >&2
+if found=$(scripts/setup-chromium.sh); then
+  export CHROMIUM="$found"
+else
+  echo "test-e2e.sh: Chromium is not available; the browser test will fail" >&2
+fi
 
 export BOOTSTRAP="${BOOTSTRAP:-.aws-sam/build/CounterFunction/bootstrap}"
 [[ -x "$BOOTSTRAP" ]] ||

@@ -1,7 +1,7 @@
 'use strict';
 // The real caller: examples/index.html served from one loopback origin (tools/local/site.js),
 // its counter.js fetching the API (front + emulator + bootstrap + dynalite) on another, in
-// Debian's headless Chromium driven by playwright-core. The page counts a person once a day: a
+// the machine's headless Chromium (tools/local/chromium.js finds it) driven by playwright-core. The page counts a person once a day: a
 // reload only reads, the next day (Playwright's clock) counts again; a prerendered page counts
 // when it is shown, a page back from the back/forward cache not again, an automated browser and
 // the owner's (#counter=ignore) only read; where storage is blocked every load counts. With
@@ -21,9 +21,10 @@ const { startDynalite } = require('../../tools/local/dynalite');
 const { startRuntimeApi } = require('../../tools/local/runtime-api');
 const { startHttpFront } = require('../../tools/local/http-front');
 const { startSite: startExampleSite } = require('../../tools/local/site');
+const { chromiumPath } = require('../../tools/local/chromium');
 const { TABLE, bootstrapPath } = require('./helpers');
 
-const CHROMIUM = '/usr/bin/chromium';
+let CHROMIUM; // found in loadPlaywright: CHROMIUM, else chromium, chromium-browser, google-chrome
 // As rust.md says: without the background-networking flags Chromium keeps dialling out to a
 // closed network; --no-sandbox because CI runs as root.
 const CHROMIUM_ARGS = [
@@ -47,9 +48,7 @@ function startSite(apiUrl, pages = {}) {
 }
 
 function loadPlaywright() {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: run scripts/setup-chromium.sh (apt-get install chromium)`);
-  }
+  CHROMIUM = chromiumPath();
   try {
     return require('playwright-core');
   } catch (err) {

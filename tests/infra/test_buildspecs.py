@@ -5,7 +5,9 @@ arguments (no AWS)."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import textwrap
 from pathlib import Path
@@ -49,8 +51,6 @@ def test_buildspec_shape_and_bash_syntax(name):
 
 def test_build_uses_the_ci_tools_and_checks():
     spec = load("buildspec.yml")
-    install = "\n".join(commands(spec, "install"))
-    assert "rustup" in install
     build = commands(spec, "build")
     # The README's command: make build installs the pinned tools, builds and checks glibc.
     assert build[0] == "make build", "build and glibc check first, as in CI"
@@ -141,3 +141,81 @@ def test_unit_tests_buildspec_runs_the_test_command_and_reports_junit(tmp_path):
     (test_command,) = [c for c in build if "make test" in c]
     assert "--profile ci" in test_command
     assert "reports/infra-junit.xml" in test_command and "reports/infra-junit.xml" in files
+
+
+RUST_SETUP = "scripts/setup-rust-ci.sh"
+
+
+def pinned_rust() -> str:
+    return subprocess.run(
+        [str(ROOT / RUST_SETUP), "--version"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+@pytest.mark.parametrize("name", ["buildspec.yml", "unit-tests-buildspec.yml"])
+def test_buildspecs_install_the_one_pinned_toolchain(name):
+    text = (ROOT / name).read_text(encoding="utf-8")
+    install = commands(load(name), "install")
+    assert RUST_SETUP in install, f"{name}: the pipeline's Rust comes from {RUST_SETUP}"
+    # No second place names a toolchain: not "stable", not a version of its own.
+    assert "stable" not in text and "--default-toolchain" not in text, name
+    assert pinned_rust() not in text, f"{name}: the version lives only in {RUST_SETUP}"
+    assert not (ROOT / "rust-toolchain.toml").exists() and not (ROOT / "rust-toolchain").exists()
+
+
+def test_the_pinned_toolchain_is_a_release_no_older_than_rust_version():
+    pinned = pinned_rust()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", pinned), f"a release, not a channel: {pinned!r}"
+    script = (ROOT / RUST_SETUP).read_text(encoding="utf-8")
+    assert "--component rustfmt,clippy" in script, "make lint needs rustfmt and clippy"
+    declared = tomllib.loads((ROOT / "Cargo.toml").read_text())["package"]["rust-version"]
+    as_tuple = lambda v: tuple(int(p) for p in v.split("."))  # noqa: E731
+    assert as_tuple(pinned) >= as_tuple(declared), f"{pinned} is older than rust-version {declared}"
+
+
+def run_smoke_build(tmp_path: Path, outputs: dict | None) -> tuple[subprocess.CompletedProcess, str]:
+    """smoke-buildspec.yml's build command with `make` replaced by a recorder, and the stack's
+    outputs (the deploy action's artifact) in a secondary source directory."""
+    spec = load("smoke-buildspec.yml")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "make-calls"
+    (bin_dir / "make").write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n')
+    (bin_dir / "make").chmod(0o755)
+    artifact = tmp_path / "outputs"
+    artifact.mkdir()
+    if outputs is not None:
+        (artifact / "stack-outputs.json").write_text(json.dumps(outputs))
+    variables = {k: str(v) for k, v in spec["env"]["variables"].items()}
+    variables["STACK_OUTPUTS"] = "TestStackOutputs"
+    result = subprocess.run(
+        ["bash", "-c", "\n".join(["set -e", *commands(spec, "build")])],
+        cwd=tmp_path, text=True, capture_output=True,
+        env={"PATH": f"{bin_dir}:{os.environ['PATH']}", "CODEBUILD_SRC_DIR_TestStackOutputs": str(artifact), **variables},
+    )
+    return result, log.read_text() if log.exists() else ""
+
+
+def test_smoke_buildspec_shape():
+    spec = load("smoke-buildspec.yml")
+    assert spec["version"] == 0.2 and spec["env"]["shell"] == "bash"
+    assert spec["phases"]["build"]["on-failure"] == "ABORT"
+    assert "nodejs" in spec["phases"]["install"]["runtime-versions"]
+    for command in all_commands(spec):
+        check = subprocess.run(["bash", "-n"], input=command, text=True, capture_output=True)
+        assert check.returncode == 0, check.stderr
+
+
+def test_smoke_takes_the_counter_url_from_the_stack_outputs(tmp_path):
+    url = "https://abc123.execute-api.us-east-1.amazonaws.com/counter"
+    result, calls = run_smoke_build(tmp_path, {"CounterUrl": url, "DashboardUrl": "x"})
+    assert result.returncode == 0, result.stderr
+    assert calls == f"smoke COUNTER_URL={url}\n"
+
+
+@pytest.mark.parametrize("outputs", [None, {"DashboardUrl": "x"}])
+def test_smoke_without_a_counter_url_fails_before_make(tmp_path, outputs):
+    result, calls = run_smoke_build(tmp_path, outputs)
+    assert result.returncode != 0
+    assert "CounterUrl" in result.stderr or "stack outputs" in result.stderr
+    assert calls == ""

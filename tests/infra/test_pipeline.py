@@ -88,7 +88,8 @@ def test_pipeline_lints_clean():
 
 def test_stages_run_in_order(pipeline):
     assert list(stages(pipeline)) == [
-        "Source", "UpdatePipeline", "Test", "Build", "DeployTest", "DeployProd",
+        "Source", "UpdatePipeline", "Test", "Build", "DeployTest", "SmokeTest", "DeployProd",
+        "SmokeProd",
     ]
 
 
@@ -142,7 +143,7 @@ def test_each_project_runs_a_buildspec_of_this_repository(pipeline, stage, build
     assert (ROOT / buildspec).is_file()
 
 
-@pytest.mark.parametrize("stage", ["Test", "Build"])
+@pytest.mark.parametrize("stage", ["Test", "Build", "SmokeTest"])
 def test_projects_run_unprivileged_on_amazon_linux_2023(pipeline, stage):
     environment = project_of(pipeline, stage)["Environment"]
     assert environment["Image"] == "aws/codebuild/amazonlinux-x86_64-standard:5.0"
@@ -193,25 +194,31 @@ def test_build_takes_bucket_and_mode_from_the_pipeline(pipeline):
 # --- deploying the counter --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "stage, stack, table",
-    [
-        ("DeployTest", "TestStackName", "TestTableName"),
-        ("DeployProd", "ProdStackName", "ProdTableName"),
-    ],
-)
-def test_deploy_is_a_change_set_of_the_build_artifact_then_executed(pipeline, stage, stack, table):
-    create = action(pipeline, stage, "CreateChangeSet")
-    execute = action(pipeline, stage, "ExecuteChangeSet")
+def test_production_is_a_change_set_of_the_build_artifact_then_executed(pipeline):
+    create = action(pipeline, "DeployProd", "CreateChangeSet")
+    execute = action(pipeline, "DeployProd", "ExecuteChangeSet")
     config = create["Configuration"]
     assert config["ActionMode"] == "CHANGE_SET_REPLACE"
     assert execute["Configuration"]["ActionMode"] == "CHANGE_SET_EXECUTE"
     assert create["RunOrder"] < execute["RunOrder"]
-    assert ref(config["StackName"]) == stack == ref(execute["Configuration"]["StackName"])
+    assert ref(config["StackName"]) == "ProdStackName" == ref(execute["Configuration"]["StackName"])
     assert config["ChangeSetName"] == execute["Configuration"]["ChangeSetName"]
+    assert_deploys_the_build_artifact(pipeline, create, "ProdTableName", protected="true")
 
+
+def test_the_test_stack_is_replaced_when_failed_and_keeps_no_protected_table(pipeline):
+    # A first create that rolled back (ROLLBACK_COMPLETE) takes no change set: REPLACE_ON_FAILURE
+    # deletes such a stack and creates it again; its table can go with the rollback.
+    deploy = action(pipeline, "DeployTest", "Deploy")
+    assert deploy["Configuration"]["ActionMode"] == "REPLACE_ON_FAILURE"
+    assert ref(deploy["Configuration"]["StackName"]) == "TestStackName"
+    assert_deploys_the_build_artifact(pipeline, deploy, "TestTableName", protected="false")
+
+
+def assert_deploys_the_build_artifact(pipeline, deploy, table, protected):
+    config = deploy["Configuration"]
     (packaged,) = action(pipeline, "Build", "Build")["OutputArtifacts"]
-    assert create["InputArtifacts"] == [packaged]
+    assert deploy["InputArtifacts"] == [packaged]
     artifact, path = config["TemplatePath"].split("::")
     assert artifact == packaged["Name"]
     assert path in yaml_file("buildspec.yml")["artifacts"]["files"]
@@ -223,6 +230,43 @@ def test_deploy_is_a_change_set_of_the_build_artifact_then_executed(pipeline, st
     overrides = json.loads(sub(config["ParameterOverrides"], **placeholders(pipeline)))
     assert set(overrides) <= set(counter), "only the counter's own parameters"
     assert overrides["TableName"] == f"<{table}>"
+    assert overrides["DeletionProtection"] == protected
+
+
+@pytest.mark.parametrize(
+    "deploy_stage, deploy_action, smoke_stage, outputs, read_only",
+    [
+        ("DeployTest", "Deploy", "SmokeTest", "TestStackOutputs", "0"),
+        ("DeployProd", "ExecuteChangeSet", "SmokeProd", "ProdStackOutputs", "1"),
+    ],
+)
+def test_smoke_runs_on_the_url_the_deploy_outputs(
+    pipeline, deploy_stage, deploy_action, smoke_stage, outputs, read_only
+):
+    names = list(stages(pipeline))
+    assert names.index(smoke_stage) == names.index(deploy_stage) + 1, "right after the deploy"
+    deploy = action(pipeline, deploy_stage, deploy_action)
+    assert deploy["OutputArtifacts"] == [{"Name": outputs}]
+    file = deploy["Configuration"]["OutputFileName"]
+    smoke = action(pipeline, smoke_stage, "Smoke")
+    assert smoke["InputArtifacts"] == [{"Name": "Source"}, {"Name": outputs}]
+    assert smoke["Configuration"]["PrimarySource"] == "Source"
+    variables = json.loads(sub(smoke["Configuration"]["EnvironmentVariables"], SmokePath="/s/"))
+    assert {v["name"]: v["value"] for v in variables} == {
+        "STACK_OUTPUTS": outputs, "SMOKE_PATH": "/s/", "SMOKE_READ_ONLY": read_only,
+    }
+    spec = yaml_file("smoke-buildspec.yml")
+    script = "\n".join(spec["phases"]["build"]["commands"])
+    assert file in script and "CounterUrl" in script and "make smoke" in script
+    project = pipeline["Resources"][ref(smoke["Configuration"]["ProjectName"])]["Properties"]
+    assert project["Source"] == {"Type": "CODEPIPELINE", "BuildSpec": "smoke-buildspec.yml"}
+
+
+def test_a_failed_test_smoke_stops_the_run_before_the_approval(pipeline):
+    names = list(stages(pipeline))
+    assert names.index("SmokeTest") < names.index("DeployProd")
+    first, *_ = stages(pipeline)["DeployProd"]
+    assert first["Fn::If"][1]["Name"] == "Approve"
 
 
 def test_production_waits_for_an_optional_approval(pipeline):
@@ -296,16 +340,22 @@ def test_one_role_per_job(pipeline):
         "pipeline": get_att_resource(resources["Pipeline"]["Properties"]["RoleArn"]),
         "test": get_att_resource(project_of(pipeline, "Test")["ServiceRole"]),
         "build": get_att_resource(project_of(pipeline, "Build")["ServiceRole"]),
+        "smoke": get_att_resource(project_of(pipeline, "SmokeTest")["ServiceRole"]),
         "update-pipeline": action_role(pipeline, "UpdatePipeline", "CreateChangeSet"),
-        "deploy": action_role(pipeline, "DeployTest", "CreateChangeSet"),
+        "deploy": action_role(pipeline, "DeployTest", "Deploy"),
     }
     assert len(set(jobs.values())) == len(jobs), jobs
     assert set(jobs.values()) == set(resources_of_type(pipeline, "AWS::IAM::Role"))
-    for stage in ("UpdatePipeline", "DeployTest", "DeployProd"):
-        for name in ("CreateChangeSet", "ExecuteChangeSet"):
-            expected = jobs["update-pipeline"] if stage == "UpdatePipeline" else jobs["deploy"]
-            assert action_role(pipeline, stage, name) == expected
+    for stage, name in [
+        ("UpdatePipeline", "CreateChangeSet"), ("UpdatePipeline", "ExecuteChangeSet"),
+        ("DeployTest", "Deploy"),
+        ("DeployProd", "CreateChangeSet"), ("DeployProd", "ExecuteChangeSet"),
+    ]:
+        expected = jobs["update-pipeline"] if stage == "UpdatePipeline" else jobs["deploy"]
+        assert action_role(pipeline, stage, name) == expected
+    assert project_of(pipeline, "SmokeProd") == project_of(pipeline, "SmokeTest")
     services = {"pipeline": "codepipeline", "test": "codebuild", "build": "codebuild",
+                "smoke": "codebuild",
                 "update-pipeline": "cloudformation", "deploy": "cloudformation"}
     for job, role in jobs.items():
         (trust,) = resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
@@ -339,7 +389,7 @@ def test_roles_pass_roles_only_to_the_service_that_needs_them(pipeline):
 
 
 def test_deploy_role_covers_every_service_the_counter_uses_and_no_more(pipeline, cfn):
-    deploy = action_role(pipeline, "DeployTest", "CreateChangeSet")
+    deploy = action_role(pipeline, "DeployTest", "Deploy")
     granted = {a.split(":")[0] for a in role_actions(pipeline, deploy)}
     service_of = {"ApiGatewayV2": "apigateway", "Logs": "logs", "CloudWatch": "cloudwatch"}
     needed = {
@@ -351,20 +401,30 @@ def test_deploy_role_covers_every_service_the_counter_uses_and_no_more(pipeline,
     assert granted == needed | {"cloudformation", "s3", "billing"}
 
 
-def test_deploy_role_cannot_delete_a_table_and_only_touches_the_two(pipeline):
-    deploy = action_role(pipeline, "DeployTest", "CreateChangeSet")
+def test_deploy_role_touches_only_the_two_tables_and_never_their_items(pipeline):
+    deploy = action_role(pipeline, "DeployTest", "Deploy")
     table_statements = [
         s for n, s in statements(pipeline)
         if n == deploy and any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
     ]
     assert table_statements
     for statement in table_statements:
-        assert "dynamodb:DeleteTable" not in statement["Action"]
         assert not any("*" in a for a in statement["Action"])
+        # The counts are the table's items: no role that deploys may read or write them.
+        assert not [a for a in statement["Action"] if "Item" in a or a in {"dynamodb:Scan", "dynamodb:Query"}]
         named = {v for r in statement["Resource"] for v in sub_variables(r)} - {
             "AWS::Partition", "AWS::Region", "AWS::AccountId",
         }
         assert named == {"TestTableName", "ProdTableName"}
+
+
+def test_the_smoke_job_reads_its_inputs_and_writes_only_its_logs(pipeline):
+    smoke = get_att_resource(project_of(pipeline, "SmokeTest")["ServiceRole"])
+    actions = role_actions(pipeline, smoke)
+    assert actions == {
+        "logs:CreateLogStream", "logs:PutLogEvents", "s3:GetObject", "s3:GetObjectVersion",
+        "s3:GetBucketAcl", "s3:GetBucketLocation",
+    }, "no CloudFormation, no writes: the URL comes in the deploy's output artifact"
 
 
 def test_outputs_name_the_pipeline_and_the_connection(pipeline):

@@ -218,7 +218,12 @@ def test_http_api_is_throttled_to_10_rps_burst_10(cfn):
 def test_table_survives_stack_deletion_and_replacement(cfn):
     table = cfn["Resources"][TABLE]
     assert table["Type"] == "AWS::DynamoDB::Table"
-    assert table.get("DeletionPolicy") == "Retain", "deleting the stack would delete the counts"
+    # RetainExceptOnCreate: kept on a stack delete; deleted only to roll back a failed create,
+    # so that the retry can create it again under its fixed name.
+    assert table.get("DeletionPolicy") == "RetainExceptOnCreate", (
+        "Retain: a failed first create leaves the table behind and blocks every retry; "
+        "Delete: deleting the stack would delete the counts"
+    )
     assert table.get("UpdateReplacePolicy") == "Retain", "replacing the table would delete the counts"
 
 
@@ -237,7 +242,10 @@ def test_table_has_point_in_time_recovery(cfn):
 
 def test_table_refuses_deletion_until_protection_is_turned_off(cfn):
     props = cfn["Resources"][TABLE]["Properties"]
-    assert props.get("DeletionProtectionEnabled") is True, "a stray delete-table would drop the counts"
+    assert props.get("DeletionProtectionEnabled") == {"Ref": "DeletionProtection"}
+    parameter = cfn["Parameters"]["DeletionProtection"]
+    assert parameter["Default"] == "true", "a stray delete-table would drop the counts"
+    assert parameter["AllowedValues"] == ["true", "false"]
 
 
 def test_table_name_is_a_parameter(cfn):

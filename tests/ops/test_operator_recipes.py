@@ -40,7 +40,7 @@ AWS_CLI = ROOT / ".venv" / "bin" / "aws"
 DYNALITE_JS = ROOT / "tools" / "local" / "dynalite.js"
 # Not the template's default name, so a recipe that hard-codes the table fails.
 TABLE = "OpsRecipesCounterHits"
-RECIPES = {"set-count", "reset-page", "top-pages", "list-prefix", "list-not-allowed", "delete-listed"}
+RECIPES = {"set-count", "reset-page", "top-pages", "list-prefix", "list-not-allowed", "delete-listed", "failed-create"}
 # The block that sets TABLE from the stack's outputs, run before each recipe.
 TABLE_BLOCK = "table"
 
@@ -267,6 +267,25 @@ def cloudformation() -> Iterator[str]:
 # ---------------------------------------------------------------------------------------------
 # Running a recipe
 
+def recipe_env(dynalite: str, cloudformation: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "PATH": f"{AWS_CLI.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "HOME": str(tmp_path),  # no ~/.aws of the user's
+        "LANG": "C.UTF-8",
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        # Every service goes to dynalite, except CloudFormation: nothing can reach AWS.
+        "AWS_ENDPOINT_URL": dynalite,
+        "AWS_ENDPOINT_URL_CLOUDFORMATION": cloudformation,
+        # A recipe must set TABLE from the stack's outputs itself.
+        "TABLE": "not-the-counter-table",
+    }
+
+
 @pytest.fixture
 def run(dynalite: str, cloudformation: str, tmp_path: Path):
     def run_recipe(*names: str, endpoint: str | None = None) -> str:
@@ -274,22 +293,7 @@ def run(dynalite: str, cloudformation: str, tmp_path: Path):
         dynalite, or `endpoint` (a proxy in front of it)."""
         name = " + ".join(names)
         script = recipe(TABLE_BLOCK) + "".join(recipe(n) for n in names)
-        env = {
-            "PATH": f"{AWS_CLI.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
-            "HOME": str(tmp_path),  # no ~/.aws of the user's
-            "LANG": "C.UTF-8",
-            "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            # Every service goes to dynalite, except CloudFormation: nothing can reach AWS.
-            "AWS_ENDPOINT_URL": endpoint or dynalite,
-            "AWS_ENDPOINT_URL_CLOUDFORMATION": cloudformation,
-            # A recipe must set TABLE from the stack's outputs itself.
-            "TABLE": "not-the-counter-table",
-        }
+        env = recipe_env(endpoint or dynalite, cloudformation, tmp_path)
         done = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script],
             cwd=tmp_path,
@@ -583,3 +587,129 @@ def test_list_not_allowed_then_delete_keeps_exactly_the_allow_list(run, db, tmp_
         "list-not-allowed + delete-listed must keep /, /index.html and /blog/… and delete the "
         f"rest; left: {sorted(set(counts(db)) - set(pad))}"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. a failed first create of production: the stack in ROLLBACK_FAILED, its new table protected
+
+@pytest.fixture
+def stuck(dynalite: str) -> Iterator[dict[str, Any]]:
+    """CloudFormation knowing one stack in ROLLBACK_FAILED (parameters, no outputs) that
+    DeleteStack removes; DynamoDB is dynalite behind a front that plays the deletion-protection
+    switch dynalite does not know: UpdateTable of DeletionProtectionEnabled is answered and
+    recorded, and DeleteTable of a protected table refused, as DynamoDB does."""
+    stack = stack_name()
+    state: dict[str, Any] = {"protected": True, "stack": True, "calls": []}
+
+    def reply(handler: BaseHTTPRequestHandler, code: int, body: bytes, content_type: str) -> None:
+        handler.send_response(code)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    class CloudFormation(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length", 0))
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            state["calls"].append(form.get("Action"))
+            ok = form.get("StackName") == stack and state["stack"]
+            if form.get("Action") == "DescribeStacks" and ok:
+                body = (
+                    '<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">'
+                    "<DescribeStacksResult><Stacks><member>"
+                    f"<StackName>{escape(stack)}</StackName><StackStatus>ROLLBACK_FAILED</StackStatus>"
+                    "<CreationTime>2026-01-01T00:00:00Z</CreationTime>"
+                    f"<Parameters><member><ParameterKey>TableName</ParameterKey><ParameterValue>{TABLE}"
+                    "</ParameterValue></member></Parameters>"
+                    "</member></Stacks></DescribeStacksResult></DescribeStacksResponse>"
+                )
+                return reply(self, 200, body.encode(), "text/xml")
+            if form.get("Action") == "DeleteStack" and ok:
+                state["stack"] = False
+                return reply(self, 200, b"<DeleteStackResponse><ResponseMetadata><RequestId>s</RequestId></ResponseMetadata></DeleteStackResponse>", "text/xml")
+            body = (
+                "<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>"
+                f"<Message>Stack with id {escape(form.get('StackName', ''))} does not exist</Message>"
+                "</Error><RequestId>stub</RequestId></ErrorResponse>"
+            )
+            reply(self, 400, body.encode(), "text/xml")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    class DynamoDB(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            import urllib.error
+            import urllib.request
+
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            operation = self.headers.get("X-Amz-Target", "").split(".")[-1]
+            request = json.loads(body or b"{}")
+            state["calls"].append(operation)
+            json_type = "application/x-amz-json-1.0"
+            if operation == "UpdateTable" and set(request) == {"TableName", "DeletionProtectionEnabled"}:
+                state["protected"] = request["DeletionProtectionEnabled"]
+                state["calls"][-1] = f"UpdateTable DeletionProtectionEnabled={state['protected']}"
+                operation, body = "DescribeTable", json.dumps({"TableName": request["TableName"]}).encode()
+            elif operation == "DeleteTable" and state["protected"]:
+                error = {"__type": "com.amazonaws.dynamodb.v20120810#ResourceInUseException",
+                         "message": "deletion protection is enabled"}
+                return reply(self, 400, json.dumps(error).encode(), json_type)
+            forward = urllib.request.Request(
+                dynalite, data=body, method="POST",
+                headers={"Content-Type": json_type, "X-Amz-Target": f"DynamoDB_20120810.{operation}",
+                         **{h: self.headers[h] for h in ("Authorization", "X-Amz-Date") if h in self.headers}},
+            )
+            try:
+                with urllib.request.urlopen(forward) as answer:
+                    code, data = answer.status, answer.read()
+            except urllib.error.HTTPError as err:
+                code, data = err.code, err.read()
+            if operation == "DescribeTable" and code == 200 and "protection" in state["calls"][-1]:
+                data = json.dumps({"TableDescription": json.loads(data)["Table"]}).encode()
+            reply(self, code, data, json_type)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), h) for h in (CloudFormation, DynamoDB)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    cfn, ddb = (f"http://127.0.0.1:{s.server_address[1]}" for s in servers)
+    state["env"] = {"AWS_ENDPOINT_URL_CLOUDFORMATION": cfn, "AWS_ENDPOINT_URL_DYNAMODB": ddb}
+    try:
+        yield state
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+def run_failed_create(stuck: dict[str, Any], dynalite: str, tmp_path: Path) -> str:
+    env = recipe_env(dynalite, stuck["env"]["AWS_ENDPOINT_URL_CLOUDFORMATION"], tmp_path)
+    env.update(stuck["env"])
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", recipe("failed-create")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    return done.stdout
+
+
+def test_failed_create_with_an_empty_table_deletes_table_then_stack(stuck, dynalite, db, tmp_path):
+    out = run_failed_create(stuck, dynalite, tmp_path)
+    assert TABLE not in db.list_tables()["TableNames"], out
+    assert stuck["stack"] is False, "the stack was deleted"
+    calls = stuck["calls"]
+    protection_off = calls.index("UpdateTable DeletionProtectionEnabled=False")
+    assert protection_off < calls.index("DeleteTable") < calls.index("DeleteStack")
+
+
+def test_failed_create_with_counts_deletes_nothing(stuck, dynalite, db, tmp_path):
+    put(db, {"/": 3})
+    out = run_failed_create(stuck, dynalite, tmp_path)
+    assert "holds 1 item(s): nothing deleted" in out
+    assert counts(db) == {"/": 3}
+    assert stuck["stack"] is True and stuck["protected"] is True
+    assert "DeleteTable" not in stuck["calls"] and "DeleteStack" not in stuck["calls"]

@@ -1,0 +1,148 @@
+"""Every role CloudFormation deploys with can do what its stack asks of it, checked offline
+against the registry schemas cfn-lint ships (stack_permissions.py): the deploy role for each
+resource of the SAM-transformed counter template, with the parameters pipeline.yaml passes the
+test and the production stacks, and the pipeline stack's own role for each resource of
+pipeline.yaml; for every combination of the parameters that changes which resources exist."""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import itertools
+import json
+from typing import Any
+
+import pytest
+
+from conftest import ROOT, load_template
+from intrinsics import deployed_resources, parameter_values
+from stack_permissions import (
+    EXEMPT, NO_PROPERTY_YET, Stack, grants, handler_actions, missing_actions, schema, without_handlers,
+)
+
+PIPELINE = ROOT / "pipeline.yaml"
+PIPELINE_STACK = "cloudresumecounter-pipeline"  # the Makefile's PIPELINE_STACK
+
+# Parameters that decide which resources exist: an alarm address (topic and subscription), a
+# connection of the stack's own or an existing one, an approval step.
+COMBINATIONS = [
+    {"GitHubRepository": "you/cloudresumecounter", "AlarmEmail": email, "ConnectionArn": conn,
+     "RequireApproval": approval}
+    for email, conn, approval in itertools.product(
+        ["", "ops@example.com"],
+        ["", "arn:aws:codeconnections:us-east-1:123456789012:connection/0f0f0f0f-existing"],
+        ["true", "false"],
+    )
+]
+
+# Types whose registry schema lists no handlers (CloudFormation's older, non-registry
+# providers): nothing to check them against, so their grants are kept by hand, with the reason.
+NO_HANDLERS = {
+    "AWS::CodeBuild::Project": "PipelineStackRole's codebuild:*Project statement, from CodeBuild's docs",
+}
+
+
+def pipeline_stack(params: dict[str, str]) -> Stack:
+    template = load_template(PIPELINE)
+    return Stack(
+        PIPELINE_STACK, template, deployed_resources(template, params),
+        parameter_values(template, params),
+    )
+
+
+def role_of(action: dict[str, Any]) -> str:
+    (logical, _attribute) = action["Configuration"]["RoleArn"]["Fn::GetAtt"]
+    return logical
+
+
+def deploy_actions(pipeline: Stack, stage: str) -> list[dict[str, Any]]:
+    props = pipeline.props("Pipeline")
+    (actions,) = [s["Actions"] for s in props["Stages"] if s["Name"] == stage]
+    return [a for a in actions if a["ActionTypeId"]["Provider"] == "CloudFormation"]
+
+
+def counter_stack(pipeline: Stack, cfn: dict[str, Any], stage: str) -> tuple[str, Stack]:
+    """The counter stack a deploy stage creates, and the role it creates it with."""
+    (with_template,) = [a for a in deploy_actions(pipeline, stage) if "TemplatePath" in a["Configuration"]]
+    config = with_template["Configuration"]
+    overrides = json.loads(pipeline.resolve(config["ParameterOverrides"]))
+    # sam package puts the code zip into the artifact bucket (buildspec.yml, ARTIFACT_BUCKET).
+    template = copy.deepcopy(cfn)
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Lambda::Function":
+            resource["Properties"]["Code"]["S3Bucket"] = pipeline.physical_id("ArtifactBucket")
+    stack = Stack(
+        pipeline.resolve(config["StackName"]), template, deployed_resources(template, overrides),
+        parameter_values(template, overrides),
+    )
+    roles = {role_of(a) for a in deploy_actions(pipeline, stage)}
+    assert len(roles) == 1, f"{stage}: one role for all its CloudFormation actions: {roles}"
+    return roles.pop(), stack
+
+
+def report(missing: list) -> str:
+    lines = sorted({str(m) for m in missing})
+    return (
+        f"{len(lines)} action(s) CloudFormation will call that the role does not allow "
+        "(grant them in pipeline.yaml, or, if one only matters for a property the template "
+        "does not set, add it to stack_permissions.EXEMPT with that property):\n  "
+        + "\n  ".join(lines)
+    )
+
+
+def test_the_deploy_role_can_do_what_the_counter_stacks_ask(cfn):
+    missing = []
+    for params in COMBINATIONS:
+        pipeline = pipeline_stack(params)
+        for stage in ("DeployTest", "DeployProd"):
+            role, stack = counter_stack(pipeline, cfn, stage)
+            role_grants = grants(pipeline, role)
+            missing += [f"[{role}] {m}" for m in missing_actions(role_grants, stack)]
+    assert not missing, report(missing)
+
+
+def test_the_pipeline_stacks_role_can_do_what_pipeline_yaml_asks():
+    missing = []
+    for params in COMBINATIONS:
+        pipeline = pipeline_stack(params)
+        (update,) = [a for a in deploy_actions(pipeline, "UpdatePipeline") if "TemplatePath" in a["Configuration"]]
+        role = role_of(update)
+        missing += [f"[{role}] {m}" for m in missing_actions(grants(pipeline, role), pipeline)]
+    assert not missing, report(missing)
+
+
+def test_types_without_handlers_are_the_known_ones(cfn):
+    pipeline = pipeline_stack(COMBINATIONS[0])
+    _role, counter = counter_stack(pipeline, cfn, "DeployTest")
+    found = without_handlers(pipeline) | without_handlers(counter)
+    assert found <= set(NO_HANDLERS), (
+        f"{sorted(found - set(NO_HANDLERS))}: no handlers in the registry schema: add to "
+        "NO_HANDLERS with where its grants come from"
+    )
+
+
+@pytest.mark.parametrize("type_, pattern", sorted(EXEMPT))
+def test_each_exemption_names_a_property_and_an_action_of_its_type(type_, pattern):
+    prop = EXEMPT[(type_, pattern)]
+    assert prop.split(".")[0] in schema(type_)["properties"], f"{type_} has no property {prop}"
+    actions = {a.lower() for acts in handler_actions(type_).values() for a in acts}
+    assert fnmatch.filter(actions, pattern.lower()), f"{type_}: no handler action matches {pattern}"
+
+
+def test_an_exempt_action_is_required_once_its_property_is_set(cfn):
+    pipeline = pipeline_stack(COMBINATIONS[0])
+    role, stack = counter_stack(pipeline, cfn, "DeployTest")
+    (function,) = [n for n, r in stack.resources.items() if r["Type"] == "AWS::Lambda::Function"]
+    stack.resources[function]["Properties"]["KmsKeyArn"] = "arn:aws:kms:us-east-1:123456789012:key/k"
+    missing = {m.action for m in missing_actions(grants(pipeline, role), stack) if m.logical == function}
+    assert "kms:Decrypt" in missing
+
+
+@pytest.mark.parametrize("type_, pattern", sorted(NO_PROPERTY_YET))
+def test_actions_no_property_calls_for_have_no_property_yet(type_, pattern):
+    why = NO_PROPERTY_YET[(type_, pattern)]
+    actions = {a.lower() for acts in handler_actions(type_).values() for a in acts}
+    assert fnmatch.filter(actions, pattern.lower()), f"{type_}: no handler action matches {pattern}"
+    stem = why.rstrip("s").lower()  # "replicas": no property named for a replica yet
+    named = [p for p in schema(type_)["properties"] if stem in p.lower()]
+    assert not named, f"{type_} now has {named}: move {pattern} to EXEMPT with that property"
