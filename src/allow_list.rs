@@ -86,7 +86,7 @@ fn check_entry(entry: &str) -> Result<(), AllowListError> {
     } else if text.is_empty() {
         None
     } else {
-        match key::check(text) {
+        match key::check(text, key::MAX_PATH_BYTES) {
             Ok(()) | Err(KeyError::Blank) => None,
             Err(KeyError::TooLong) => Some("it is longer than a key may be (2048 bytes)"),
             Err(KeyError::Unreadable) => {
