@@ -81,11 +81,27 @@ impl Config {
 
         let table = trimmed(Self::TABLE_VAR).ok_or(ConfigError::MissingTable)?;
         let endpoint = trimmed(Self::ENDPOINT_VAR);
+        let max_path_bytes = match set(Self::MAX_PATH_BYTES_VAR) {
+            None => DEFAULT_MAX_PATH_BYTES,
+            Some(value) => match value.trim().parse::<usize>() {
+                Ok(bytes @ 1..=MAX_PATH_BYTES) => bytes,
+                _ => return Err(ConfigError::MaxPathBytes(value)),
+            },
+        };
         // Set but blank (" , ") is refused by the parser: that list would stop every path.
         let allowed_paths = set(Self::ALLOWED_PATHS_VAR)
             .map(|value| AllowList::parse(&value))
             .transpose()
             .map_err(ConfigError::AllowList)?;
+        if let Some(entry) = allowed_paths
+            .as_ref()
+            .and_then(|allowed| allowed.entry_longer_than(max_path_bytes))
+        {
+            return Err(ConfigError::AllowList(AllowListError::NeverMatches {
+                entry,
+                why: "it is longer than COUNTER_MAX_PATH_BYTES lets a path be",
+            }));
+        }
         let count_crawlers = match set(Self::COUNT_CRAWLERS_VAR) {
             None => false,
             Some(value) => match value.trim().to_ascii_lowercase().as_str() {
@@ -100,13 +116,6 @@ impl Config {
             .map(|value| AllowedOrigins::parse(&value))
             .transpose()
             .map_err(ConfigError::AllowedOrigins)?;
-        let max_path_bytes = match set(Self::MAX_PATH_BYTES_VAR) {
-            None => DEFAULT_MAX_PATH_BYTES,
-            Some(value) => match value.trim().parse::<usize>() {
-                Ok(bytes @ 1..=MAX_PATH_BYTES) => bytes,
-                _ => return Err(ConfigError::MaxPathBytes(value)),
-            },
-        };
 
         Ok(Config {
             table,
@@ -245,6 +254,23 @@ mod tests {
                 "{message}"
             );
         }
+    }
+
+    #[test]
+    fn an_allowed_path_longer_than_the_cap_refuses_to_start() {
+        let long = format!("/{}", "a".repeat(DEFAULT_MAX_PATH_BYTES));
+        let vars = [
+            ("DYNAMODB_TABLE", "Hits"),
+            ("COUNTER_ALLOWED_PATHS", long.as_str()),
+        ];
+        let message = config_from(&vars).unwrap_err().to_string();
+        assert!(
+            message.starts_with(&format!("COUNTER_ALLOWED_PATHS: {long:?} can never match"))
+                && message.contains("COUNTER_MAX_PATH_BYTES"),
+            "{message}"
+        );
+        let raised = [vars[0], vars[1], ("COUNTER_MAX_PATH_BYTES", "2048")];
+        assert!(config_from(&raised).is_ok());
     }
 
     #[test]
