@@ -5,7 +5,10 @@
 #                                    provided.al2023 (glibc 2.34) and provided.al2 (glibc 2.26):
 #                                    .aws-sam/build/CounterFunction/bootstrap must be an x86-64
 #                                    ELF whose highest GLIBC_ symbol version is <= 2.26
-#   scripts/sam.sh deploy [ARGS]     sam deploy (needs AWS credentials and a region)
+#   scripts/sam.sh deploy [ARGS]     sam deploy (needs AWS credentials and a region); with
+#                                    --guided, the parameters' descriptions first: its
+#                                    prompts show only their names
+#   scripts/sam.sh parameters        those descriptions, from template.yaml
 # LAMBDA_RUNTIME=provided.al2 passes --parameter-overrides LambdaRuntime=… to either; unset,
 # samconfig.toml's parameters apply (provided.al2023).
 #
@@ -23,6 +26,25 @@ readonly ARTIFACT=.aws-sam/build/CounterFunction/bootstrap
 die() { echo "sam.sh: FAIL: $*" >&2; exit 1; }
 version_le() { [[ $(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -n 1) == "$2" ]]; }
 glibc_versions() { objdump -T "$1" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/^GLIBC_//' | sort -Vu; }
+
+# Each template parameter, its default and what it means (the allow-list: the guard against junk
+# keys), as template.yaml describes them.
+parameter_notes() {
+  [[ -x .venv/bin/python ]] || die ".venv/bin/python missing: run scripts/setup-python.sh (make setup)"
+  .venv/bin/python - <<'PY'
+import textwrap
+from samtranslator.yaml_helper import yaml_parse
+
+with open("template.yaml", encoding="utf-8") as template:
+    parameters = yaml_parse(template.read())["Parameters"]
+print("sam.sh: the template's parameters (sam deploy --guided asks for each by name):")
+for name, parameter in parameters.items():
+    print(f"  {name} (default {str(parameter.get('Default', ''))!r})")
+    text = " ".join(str(parameter.get("Description", "")).split())
+    print(textwrap.fill(text, 96, initial_indent="      ", subsequent_indent="      "))
+PY
+}
+[[ ${1:-} == parameters ]] && { parameter_notes; exit 0; }
 
 # The venv's sam, cargo-lambda and zig (found by cargo-lambda as `python3 -m ziglang`) come first.
 PATH="$PWD/.venv/bin:$PATH"
@@ -43,8 +65,11 @@ overrides=()
 
 case ${1:-} in
   build) ;;
-  deploy) shift; exec sam deploy "${overrides[@]}" "$@" ;;
-  *) die "usage: scripts/sam.sh build | deploy [sam deploy options]" ;;
+  deploy)
+    shift
+    for arg in "$@"; do [[ $arg == --guided || $arg == -g ]] && parameter_notes; done
+    exec sam deploy "${overrides[@]}" "$@" ;;
+  *) die "usage: scripts/sam.sh build | deploy [sam deploy options] | parameters" ;;
 esac
 
 echo "sam.sh: $(sam --version); $(cargo-lambda lambda --version | awk '{print $1, $2}');" \

@@ -67,6 +67,23 @@ impl AllowList {
         Ok(list)
     }
 
+    /// The first entry no path of at most `max_bytes` could match, written as it was given.
+    pub fn entry_longer_than(&self, max_bytes: usize) -> Option<String> {
+        let exact = self
+            .exact
+            .iter()
+            .find(|entry| entry.len() > max_bytes)
+            .cloned();
+        let prefix = || {
+            let prefix = self
+                .prefixes
+                .iter()
+                .find(|prefix| prefix.len() > max_bytes)?;
+            Some(format!("{prefix}*"))
+        };
+        exact.or_else(prefix)
+    }
+
     pub fn allows(&self, path: &str) -> bool {
         self.exact.iter().any(|exact| exact == path)
             || self
@@ -86,7 +103,7 @@ fn check_entry(entry: &str) -> Result<(), AllowListError> {
     } else if text.is_empty() {
         None
     } else {
-        match key::check(text) {
+        match key::check(text, key::MAX_PATH_BYTES) {
             Ok(()) | Err(KeyError::Blank) => None,
             Err(KeyError::TooLong) => Some("it is longer than a key may be (2048 bytes)"),
             Err(KeyError::Unreadable) => {
@@ -177,6 +194,20 @@ mod tests {
         ));
         // A `%` that starts no escape is a character like any other.
         assert!(allowed("/100%", "/100%"));
+    }
+
+    #[test]
+    fn entries_longer_than_the_cap_are_found() {
+        let list = AllowList::parse("/,/abcd,/ab*").unwrap();
+        assert_eq!(list.entry_longer_than(5), None, "/abcd is 5 bytes");
+        assert_eq!(list.entry_longer_than(4).as_deref(), Some("/abcd"));
+        let prefixes = AllowList::parse("/,/ab*").unwrap();
+        assert_eq!(
+            prefixes.entry_longer_than(3),
+            None,
+            "/ab* matches /ab, 3 bytes"
+        );
+        assert_eq!(prefixes.entry_longer_than(2).as_deref(), Some("/ab*"));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 use std::fmt;
 
 use crate::allow_list::{AllowList, AllowListError};
-use crate::request::Policy;
+use crate::origin::{AllowedOrigins, OriginError};
+use crate::request::{Policy, DEFAULT_MAX_PATH_BYTES, MAX_PATH_BYTES};
 
 /// Everything the function reads from its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,7 +13,7 @@ pub struct Config {
     pub table: String,
     /// A DynamoDB endpoint other than AWS's own (dynalite, DynamoDB Local).
     pub endpoint: Option<String>,
-    /// Which pages count, and whether crawlers do.
+    /// Which pages count, how long a path may be, whether crawlers count, and from which sites.
     pub policy: Policy,
 }
 
@@ -22,6 +23,8 @@ pub enum ConfigError {
     MissingTable,
     AllowList(AllowListError),
     CountCrawlers(String),
+    AllowedOrigins(OriginError),
+    MaxPathBytes(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -37,6 +40,15 @@ impl fmt::Display for ConfigError {
                 "{} is {value:?}: set it to true or false",
                 Config::COUNT_CRAWLERS_VAR
             ),
+            ConfigError::AllowedOrigins(err) => {
+                write!(f, "{}: {err}", Config::ALLOWED_ORIGINS_VAR)
+            }
+            ConfigError::MaxPathBytes(value) => write!(
+                f,
+                "{} is {value:?}: set it to a number of bytes from 1 to {MAX_PATH_BYTES} \
+                 (DynamoDB's key limit), or leave it empty for {DEFAULT_MAX_PATH_BYTES}",
+                Config::MAX_PATH_BYTES_VAR
+            ),
         }
     }
 }
@@ -48,6 +60,8 @@ impl Config {
     pub const ENDPOINT_VAR: &'static str = "DYNAMODB_ENDPOINT";
     pub const ALLOWED_PATHS_VAR: &'static str = "COUNTER_ALLOWED_PATHS";
     pub const COUNT_CRAWLERS_VAR: &'static str = "COUNTER_COUNT_CRAWLERS";
+    pub const ALLOWED_ORIGINS_VAR: &'static str = "COUNTER_ALLOWED_ORIGINS";
+    pub const MAX_PATH_BYTES_VAR: &'static str = "COUNTER_MAX_PATH_BYTES";
 
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -67,11 +81,27 @@ impl Config {
 
         let table = trimmed(Self::TABLE_VAR).ok_or(ConfigError::MissingTable)?;
         let endpoint = trimmed(Self::ENDPOINT_VAR);
+        let max_path_bytes = match set(Self::MAX_PATH_BYTES_VAR) {
+            None => DEFAULT_MAX_PATH_BYTES,
+            Some(value) => match value.trim().parse::<usize>() {
+                Ok(bytes @ 1..=MAX_PATH_BYTES) => bytes,
+                _ => return Err(ConfigError::MaxPathBytes(value)),
+            },
+        };
         // Set but blank (" , ") is refused by the parser: that list would stop every path.
         let allowed_paths = set(Self::ALLOWED_PATHS_VAR)
             .map(|value| AllowList::parse(&value))
             .transpose()
             .map_err(ConfigError::AllowList)?;
+        if let Some(entry) = allowed_paths
+            .as_ref()
+            .and_then(|allowed| allowed.entry_longer_than(max_path_bytes))
+        {
+            return Err(ConfigError::AllowList(AllowListError::NeverMatches {
+                entry,
+                why: "it is longer than COUNTER_MAX_PATH_BYTES lets a path be",
+            }));
+        }
         let count_crawlers = match set(Self::COUNT_CRAWLERS_VAR) {
             None => false,
             Some(value) => match value.trim().to_ascii_lowercase().as_str() {
@@ -81,12 +111,20 @@ impl Config {
             },
         };
 
+        // Taken as written: the template gives the gateway's CORS the same text.
+        let allowed_origins = set(Self::ALLOWED_ORIGINS_VAR)
+            .map(|value| AllowedOrigins::parse(&value))
+            .transpose()
+            .map_err(ConfigError::AllowedOrigins)?;
+
         Ok(Config {
             table,
             endpoint,
             policy: Policy {
                 allowed_paths,
                 count_crawlers,
+                allowed_origins,
+                max_path_bytes,
             },
         })
     }
@@ -128,6 +166,8 @@ mod tests {
             ("DYNAMODB_ENDPOINT", ""),
             ("COUNTER_ALLOWED_PATHS", ""),
             ("COUNTER_COUNT_CRAWLERS", ""),
+            ("COUNTER_ALLOWED_ORIGINS", ""),
+            ("COUNTER_MAX_PATH_BYTES", ""),
         ])
         .unwrap();
         assert_eq!(config.table, "Hits");
@@ -173,5 +213,88 @@ mod tests {
         .unwrap_err();
         assert_eq!(err, ConfigError::CountCrawlers("yes".to_owned()));
         assert!(err.to_string().contains("COUNTER_COUNT_CRAWLERS"));
+    }
+
+    #[test]
+    fn allowed_origins_are_read_and_a_bad_entry_is_named() {
+        let config = config_from(&[
+            ("DYNAMODB_TABLE", "Hits"),
+            (
+                "COUNTER_ALLOWED_ORIGINS",
+                "https://ada.example,https://www.ada.example",
+            ),
+        ])
+        .unwrap();
+        let allowed = config.policy.allowed_origins.unwrap();
+        assert!(allowed.admits(Some("https://www.ada.example"), None, None));
+        assert!(!allowed.admits(Some("https://evil.example"), None, None));
+
+        for (value, entry) in [
+            (
+                "https://ada.example,https://ada.example/",
+                "https://ada.example/",
+            ),
+            (
+                "https://ada.example, https://www.ada.example",
+                " https://www.ada.example",
+            ),
+            ("ada.example", "ada.example"),
+            (" ", " "),
+        ] {
+            let err = config_from(&[
+                ("DYNAMODB_TABLE", "Hits"),
+                ("COUNTER_ALLOWED_ORIGINS", value),
+            ])
+            .unwrap_err();
+            let message = err.to_string();
+            assert!(
+                message.starts_with(&format!(
+                    "COUNTER_ALLOWED_ORIGINS: {entry:?} is not an origin"
+                )),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_allowed_path_longer_than_the_cap_refuses_to_start() {
+        let long = format!("/{}", "a".repeat(DEFAULT_MAX_PATH_BYTES));
+        let vars = [
+            ("DYNAMODB_TABLE", "Hits"),
+            ("COUNTER_ALLOWED_PATHS", long.as_str()),
+        ];
+        let message = config_from(&vars).unwrap_err().to_string();
+        assert!(
+            message.starts_with(&format!("COUNTER_ALLOWED_PATHS: {long:?} can never match"))
+                && message.contains("COUNTER_MAX_PATH_BYTES"),
+            "{message}"
+        );
+        let raised = [vars[0], vars[1], ("COUNTER_MAX_PATH_BYTES", "2048")];
+        assert!(config_from(&raised).is_ok());
+    }
+
+    #[test]
+    fn max_path_bytes_is_a_number_up_to_dynamodbs_limit() {
+        let cap = |value: &str| {
+            config_from(&[
+                ("DYNAMODB_TABLE", "Hits"),
+                ("COUNTER_MAX_PATH_BYTES", value),
+            ])
+            .map(|config| config.policy.max_path_bytes)
+        };
+        assert_eq!(cap(""), Ok(DEFAULT_MAX_PATH_BYTES));
+        assert_eq!(cap("1"), Ok(1));
+        assert_eq!(cap(" 512 "), Ok(512));
+        assert_eq!(cap("2048"), Ok(MAX_PATH_BYTES));
+        for bad in ["0", "2049", "-1", "256 bytes", "1e3", " "] {
+            let err = cap(bad).unwrap_err();
+            assert_eq!(err, ConfigError::MaxPathBytes(bad.to_owned()));
+            let message = err.to_string();
+            assert!(
+                message.starts_with(&format!("COUNTER_MAX_PATH_BYTES is {bad:?}"))
+                    && message.contains("2048"),
+                "{message}"
+            );
+        }
     }
 }

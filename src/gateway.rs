@@ -23,7 +23,18 @@ use crate::response::Response;
 struct HttpApiEvent {
     version: Option<String>,
     raw_query_string: Option<String>,
+    headers: Option<Headers>,
     request_context: Option<RequestContext>,
+}
+
+/// The headers we read. The HTTP API lower-cases header names, and joins a repeated header's
+/// values with commas.
+#[derive(Debug, Default, Deserialize)]
+struct Headers {
+    origin: Option<String>,
+    referer: Option<String>,
+    #[serde(rename = "sec-fetch-site")]
+    sec_fetch_site: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,11 +87,15 @@ pub fn into_request(json: &RawValue) -> Result<Request, NotAnHttpApiEvent> {
         .request_context
         .and_then(|context| context.http)
         .ok_or(NotAnHttpApiEvent)?;
+    let headers = event.headers.unwrap_or_default();
     Ok(Request {
         method: http.method.ok_or(NotAnHttpApiEvent)?,
         // The gateway sends "" when there is no query; a direct invoke may leave it out.
         raw_query: event.raw_query_string.unwrap_or_default(),
         user_agent: http.user_agent,
+        origin: headers.origin,
+        referer: headers.referer,
+        fetch_site: headers.sec_fetch_site,
     })
 }
 
@@ -117,8 +132,30 @@ mod tests {
                 method: "GET".to_owned(),
                 raw_query: "path=%2F{x}".to_owned(),
                 user_agent: Some("curl/8.5.0".to_owned()),
+                ..Request::default()
             }
         );
+    }
+
+    #[test]
+    fn reads_the_headers_that_say_which_site_asks() {
+        let request = parse(
+            r#"{"version":"2.0","headers":{"origin":"https://ada.example","referer":"https://ada.example/cv",
+                "sec-fetch-site":"cross-site","cookie":"x=1","user-agent":"ignored"},
+                "requestContext":{"http":{"method":"GET"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(request.origin.as_deref(), Some("https://ada.example"));
+        assert_eq!(request.referer.as_deref(), Some("https://ada.example/cv"));
+        assert_eq!(request.fetch_site.as_deref(), Some("cross-site"));
+
+        // The gateway lower-cases names: any other spelling is not the gateway's.
+        let request = parse(
+            r#"{"version":"2.0","headers":{"Origin":"https://ada.example"},
+                "requestContext":{"http":{"method":"GET"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(request.origin, None);
     }
 
     #[test]

@@ -4,28 +4,32 @@
 use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory};
 use icu_properties::{CodePointMapData, CodePointSetData};
 
-/// DynamoDB's limit for a partition key, in bytes of UTF-8. dynalite counts characters
-/// instead, so this is the only place the real limit is enforced locally.
+/// DynamoDB's limit for a partition key, in bytes of UTF-8: the most `COUNTER_MAX_PATH_BYTES`
+/// may be. dynalite counts characters instead, so our check is the only one locally.
 pub const MAX_PATH_BYTES: usize = 2048;
+
+/// The cap when the owner sets none: far above any page's path, and 8 times less storage than
+/// DynamoDB's limit for each junk key someone makes up.
+pub const DEFAULT_MAX_PATH_BYTES: usize = 256;
 
 /// Why a decoded path cannot be a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyError {
     /// Empty, or only white space: nothing a person could tell apart.
     Blank,
-    /// Over [`MAX_PATH_BYTES`].
+    /// Over the cap in bytes.
     TooLong,
     /// A character that is invisible, rearranges text, or looks like a plain space.
     Unreadable,
 }
 
-/// Checks `path` against every key rule. Every white space but U+0020 is unreadable, so what
-/// is left to call blank is a path of plain spaces.
-pub fn check(path: &str) -> Result<(), KeyError> {
+/// Checks `path` against every key rule, at most `max_bytes` long. Every white space but U+0020
+/// is unreadable, so what is left to call blank is a path of plain spaces.
+pub fn check(path: &str, max_bytes: usize) -> Result<(), KeyError> {
     if path.is_empty() {
         return Err(KeyError::Blank);
     }
-    if path.len() > MAX_PATH_BYTES {
+    if path.len() > max_bytes {
         return Err(KeyError::TooLong);
     }
     if path.chars().any(is_unreadable) {
@@ -64,30 +68,49 @@ mod tests {
     #[test]
     fn readable_paths_pass() {
         for path in ["/", "/index.html", "/blog/café", "/a b", "/日本語/", "/😀"] {
-            assert_eq!(check(path), Ok(()), "{path:?}");
+            assert_eq!(check(path, DEFAULT_MAX_PATH_BYTES), Ok(()), "{path:?}");
         }
     }
 
     #[test]
     fn empty_and_space_only_paths_are_blank() {
         for path in ["", " ", "   "] {
-            assert_eq!(check(path), Err(KeyError::Blank), "{path:?}");
+            assert_eq!(
+                check(path, MAX_PATH_BYTES),
+                Err(KeyError::Blank),
+                "{path:?}"
+            );
         }
         // Other white space is invisible or a look-alike before it is blank.
         for path in ["\t", "\n", " \u{3000} ", "\u{2028}"] {
-            assert_eq!(check(path), Err(KeyError::Unreadable), "{path:?}");
+            assert_eq!(
+                check(path, MAX_PATH_BYTES),
+                Err(KeyError::Unreadable),
+                "{path:?}"
+            );
         }
     }
 
     #[test]
     fn the_limit_is_in_bytes() {
-        assert_eq!(check(&"a".repeat(MAX_PATH_BYTES)), Ok(()));
+        for max in [1, DEFAULT_MAX_PATH_BYTES, MAX_PATH_BYTES] {
+            assert_eq!(check(&"a".repeat(max), max), Ok(()), "{max}");
+            assert_eq!(
+                check(&"a".repeat(max + 1), max),
+                Err(KeyError::TooLong),
+                "{max}"
+            );
+        }
+        // 683 characters, 2049 bytes: dynalite takes it, DynamoDB does not.
         assert_eq!(
-            check(&"a".repeat(MAX_PATH_BYTES + 1)),
+            check(&"€".repeat(683), MAX_PATH_BYTES),
             Err(KeyError::TooLong)
         );
-        // 683 characters, 2049 bytes: dynalite takes it, DynamoDB does not.
-        assert_eq!(check(&"€".repeat(683)), Err(KeyError::TooLong));
+        // 86 characters, 258 bytes: over the default cap.
+        assert_eq!(
+            check(&"€".repeat(86), DEFAULT_MAX_PATH_BYTES),
+            Err(KeyError::TooLong)
+        );
     }
 
     #[test]
@@ -113,7 +136,7 @@ mod tests {
         for c in refused {
             assert!(is_unreadable(c), "U+{:04X}", c as u32);
             assert_eq!(
-                check(&format!("/blog/{c}")),
+                check(&format!("/blog/{c}"), MAX_PATH_BYTES),
                 Err(KeyError::Unreadable),
                 "U+{:04X}",
                 c as u32

@@ -11,6 +11,7 @@ pub mod config;
 pub mod crawler;
 pub mod gateway;
 pub mod key;
+pub mod origin;
 pub mod query;
 pub mod request;
 pub mod response;

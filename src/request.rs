@@ -6,7 +6,8 @@
 use crate::allow_list::AllowList;
 use crate::crawler;
 use crate::key::{self, KeyError};
-pub use crate::key::{is_unreadable, MAX_PATH_BYTES};
+pub use crate::key::{is_unreadable, DEFAULT_MAX_PATH_BYTES, MAX_PATH_BYTES};
+use crate::origin::AllowedOrigins;
 use crate::query::{Format, Query};
 
 /// The longest raw query string read. The HTTP API's whole request line is at most 10 KiB,
@@ -22,13 +23,34 @@ pub struct Request {
     pub raw_query: String,
     /// The `User-Agent` header, when the client sent one.
     pub user_agent: Option<String>,
+    /// The `Origin` header: the site of the page behind a cross-origin `fetch`.
+    pub origin: Option<String>,
+    /// The `Referer` header: the page behind an image request, which carries no `Origin`.
+    pub referer: Option<String>,
+    /// The `Sec-Fetch-Site` header: a browser's word on who sent it, which scripts cannot set.
+    pub fetch_site: Option<String>,
 }
 
-/// The owner's rules beyond the fixed ones: which pages, and whether crawlers count.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The owner's rules beyond the fixed ones: which pages, how long a path, whether crawlers
+/// count, and from which sites.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     pub allowed_paths: Option<AllowList>,
     pub count_crawlers: bool,
+    pub allowed_origins: Option<AllowedOrigins>,
+    /// The longest path taken, in bytes of UTF-8; at most [`MAX_PATH_BYTES`].
+    pub max_path_bytes: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            allowed_paths: None,
+            count_crawlers: false,
+            allowed_origins: None,
+            max_path_bytes: DEFAULT_MAX_PATH_BYTES,
+        }
+    }
 }
 
 /// A request that passed every rule.
@@ -54,6 +76,8 @@ pub enum ReadReason {
     View,
     /// The User-Agent declares a crawler.
     Crawler,
+    /// A page of a site outside `COUNTER_ALLOWED_ORIGINS` sent it.
+    ForeignOrigin,
 }
 
 impl ReadReason {
@@ -61,6 +85,7 @@ impl ReadReason {
         match self {
             ReadReason::View => "view",
             ReadReason::Crawler => "crawler",
+            ReadReason::ForeignOrigin => "foreign_origin",
         }
     }
 }
@@ -83,7 +108,10 @@ pub enum Rejection {
     QueryTooLong,
     MissingPath,
     AmbiguousPath,
-    PathTooLong,
+    /// Longer than the policy's cap, which the answer names.
+    PathTooLong {
+        max_bytes: usize,
+    },
     UnreadableCharacter,
     InvalidEncoding,
     InvalidIncrement,
@@ -100,7 +128,7 @@ pub fn visit(request: &Request, policy: &Policy) -> Result<Visit, Rejection> {
         return Err(Rejection::QueryTooLong);
     }
     let query = Query::parse(&request.raw_query)?;
-    let page = validate(query.path, policy.allowed_paths.as_ref())?;
+    let page = validate(query.path, policy)?;
     // Checked last, and only when the request would count: a read costs nothing to match.
     let crawler = || {
         !policy.count_crawlers
@@ -109,9 +137,20 @@ pub fn visit(request: &Request, policy: &Policy) -> Result<Visit, Rejection> {
                 .as_deref()
                 .is_some_and(crawler::is_crawler)
     };
+    // Another site's page reads: its badge still shows, and nothing it sends adds a hit.
+    let foreign = || {
+        policy.allowed_origins.as_ref().is_some_and(|allowed| {
+            !allowed.admits(
+                request.origin.as_deref(),
+                request.referer.as_deref(),
+                request.fetch_site.as_deref(),
+            )
+        })
+    };
     let action = match query.increment {
         false => Action::Read(ReadReason::View),
         true if crawler() => Action::Read(ReadReason::Crawler),
+        true if foreign() => Action::Read(ReadReason::ForeignOrigin),
         true => Action::Count,
     };
     Ok(Visit {
@@ -121,13 +160,15 @@ pub fn visit(request: &Request, policy: &Policy) -> Result<Visit, Rejection> {
     })
 }
 
-/// Checks a decoded `path` value against the key rules and the allow-list.
-pub fn validate(path: String, allowed_paths: Option<&AllowList>) -> Result<CounterKey, Rejection> {
-    key::check(&path).map_err(|error| match error {
+/// Checks a decoded `path` value against the key rules, the policy's cap and its allow-list.
+pub fn validate(path: String, policy: &Policy) -> Result<CounterKey, Rejection> {
+    let max_bytes = policy.max_path_bytes;
+    key::check(&path, max_bytes).map_err(|error| match error {
         KeyError::Blank => Rejection::MissingPath,
-        KeyError::TooLong => Rejection::PathTooLong,
+        KeyError::TooLong => Rejection::PathTooLong { max_bytes },
         KeyError::Unreadable => Rejection::UnreadableCharacter,
     })?;
+    let allowed_paths = policy.allowed_paths.as_ref();
     if allowed_paths.is_some_and(|allowed| !allowed.allows(&path)) {
         return Err(Rejection::PathNotAllowed);
     }
@@ -148,6 +189,14 @@ mod tests {
             method: "GET".to_owned(),
             raw_query: raw_query.to_owned(),
             user_agent: Some(CHROME.to_owned()),
+            ..Request::default()
+        }
+    }
+
+    fn with_cap(max_path_bytes: usize) -> Policy {
+        Policy {
+            max_path_bytes,
+            ..Policy::default()
         }
     }
 
@@ -184,8 +233,10 @@ mod tests {
         assert_eq!(at_cap.len(), MAX_QUERY_BYTES);
         // Within the cap the path rules decide: this path is over DynamoDB's limit.
         assert_eq!(
-            action(&get(&at_cap), &Policy::default()),
-            Err(Rejection::PathTooLong)
+            action(&get(&at_cap), &with_cap(MAX_PATH_BYTES)),
+            Err(Rejection::PathTooLong {
+                max_bytes: MAX_PATH_BYTES
+            })
         );
     }
 
@@ -226,7 +277,7 @@ mod tests {
     fn the_path_rules_apply_to_reads_too() {
         let policy = Policy {
             allowed_paths: Some(AllowList::parse("/").unwrap()),
-            count_crawlers: false,
+            ..Policy::default()
         };
         assert_eq!(
             action(&get("path=/x&increment=false"), &policy),
@@ -282,13 +333,32 @@ mod tests {
     }
 
     #[test]
-    fn length_is_counted_in_bytes() {
+    fn length_is_counted_in_bytes_up_to_the_policy_cap() {
+        let dynamodb = with_cap(MAX_PATH_BYTES);
         let at_limit = "€".repeat(682) + "ab";
         assert_eq!(at_limit.len(), MAX_PATH_BYTES);
-        assert!(validate(at_limit, None).is_ok());
+        assert!(validate(at_limit, &dynamodb).is_ok());
         let over = "€".repeat(683);
         assert_eq!(over.chars().count(), 683);
-        assert_eq!(validate(over, None), Err(Rejection::PathTooLong));
+        let refused = Err(Rejection::PathTooLong {
+            max_bytes: MAX_PATH_BYTES,
+        });
+        assert_eq!(validate(over, &dynamodb), refused);
+
+        // The default cap: 256 bytes, 86 characters of "€" are over it.
+        let default = Policy::default();
+        assert_eq!(default.max_path_bytes, DEFAULT_MAX_PATH_BYTES);
+        let at_cap = "€".repeat(85) + "a";
+        assert_eq!(at_cap.len(), DEFAULT_MAX_PATH_BYTES);
+        assert!(validate(at_cap.clone(), &default).is_ok());
+        let refused = Err(Rejection::PathTooLong {
+            max_bytes: DEFAULT_MAX_PATH_BYTES,
+        });
+        assert_eq!(validate(at_cap + "b", &default), refused);
+        assert_eq!(
+            validate("/ab".to_owned(), &with_cap(2)),
+            Err(Rejection::PathTooLong { max_bytes: 2 })
+        );
     }
 
     #[test]
@@ -305,29 +375,113 @@ mod tests {
         for bad in unreadable {
             let path = format!("/a{bad}b");
             assert_eq!(
-                validate(path, None),
+                validate(path, &Policy::default()),
                 Err(Rejection::UnreadableCharacter),
                 "{bad:?}"
             );
         }
         // Visible text, and the plain space, stay allowed.
         for good in ["/café/€/📄", "/a b", "/עברית", "/日本語"] {
-            assert!(validate(good.to_owned(), None).is_ok(), "{good:?}");
+            assert!(
+                validate(good.to_owned(), &Policy::default()).is_ok(),
+                "{good:?}"
+            );
         }
     }
 
     #[test]
     fn the_allow_list_decides_after_the_key_rules() {
-        let allowed = AllowList::parse("/blog/*,/index.html").unwrap();
-        assert!(validate("/blog/post".to_owned(), Some(&allowed)).is_ok());
-        assert!(validate("/index.html".to_owned(), Some(&allowed)).is_ok());
+        let allowed = Policy {
+            allowed_paths: Some(AllowList::parse("/blog/*,/index.html").unwrap()),
+            ..Policy::default()
+        };
+        assert!(validate("/blog/post".to_owned(), &allowed).is_ok());
+        assert!(validate("/index.html".to_owned(), &allowed).is_ok());
         assert_eq!(
-            validate("/admin".to_owned(), Some(&allowed)),
+            validate("/admin".to_owned(), &allowed),
             Err(Rejection::PathNotAllowed)
         );
         assert_eq!(
-            validate("/blog".to_owned(), Some(&allowed)),
+            validate("/blog".to_owned(), &allowed),
             Err(Rejection::PathNotAllowed)
         );
+        let long = format!("/blog/{}", "a".repeat(DEFAULT_MAX_PATH_BYTES));
+        assert_eq!(
+            validate(long, &allowed),
+            Err(Rejection::PathTooLong {
+                max_bytes: DEFAULT_MAX_PATH_BYTES
+            })
+        );
+    }
+
+    fn from_sites(origins: &str) -> Policy {
+        Policy {
+            allowed_origins: Some(AllowedOrigins::parse(origins).unwrap()),
+            ..Policy::default()
+        }
+    }
+
+    fn sent_by(origin: Option<&str>, referer: Option<&str>, fetch_site: Option<&str>) -> Request {
+        Request {
+            origin: origin.map(str::to_owned),
+            referer: referer.map(str::to_owned),
+            fetch_site: fetch_site.map(str::to_owned),
+            ..get("path=/")
+        }
+    }
+
+    #[test]
+    fn only_the_listed_sites_count_and_every_other_site_reads() {
+        let policy = from_sites("https://ada.example");
+        let counts = [
+            sent_by(Some("https://ada.example"), None, Some("cross-site")),
+            sent_by(
+                None,
+                Some("https://ada.example/cv.html"),
+                Some("cross-site"),
+            ),
+            sent_by(None, None, None),
+            sent_by(None, None, Some("none")),
+        ];
+        for request in &counts {
+            assert_eq!(action(request, &policy), Ok(Action::Count), "{request:?}");
+        }
+        let foreign = [
+            sent_by(Some("https://evil.example"), None, Some("cross-site")),
+            sent_by(None, Some("https://evil.example/"), Some("cross-site")),
+            sent_by(None, None, Some("cross-site")),
+        ];
+        for request in &foreign {
+            assert_eq!(
+                action(request, &policy),
+                Ok(Action::Read(ReadReason::ForeignOrigin)),
+                "{request:?}"
+            );
+            // Without a list, every site counts, as it always has.
+            assert_eq!(action(request, &Policy::default()), Ok(Action::Count));
+        }
+    }
+
+    #[test]
+    fn the_origin_rule_comes_after_the_path_view_and_crawler_rules() {
+        let policy = Policy {
+            allowed_paths: Some(AllowList::parse("/").unwrap()),
+            ..from_sites("https://ada.example")
+        };
+        let mut request = sent_by(Some("https://evil.example"), None, None);
+        request.raw_query = "path=/x".to_owned();
+        assert_eq!(action(&request, &policy), Err(Rejection::PathNotAllowed));
+        request.raw_query = "path=/&increment=false".to_owned();
+        assert_eq!(
+            action(&request, &policy),
+            Ok(Action::Read(ReadReason::View))
+        );
+        request.raw_query = "path=/".to_owned();
+        request.user_agent = Some(GOOGLEBOT.to_owned());
+        assert_eq!(
+            action(&request, &policy),
+            Ok(Action::Read(ReadReason::Crawler))
+        );
+        assert_eq!(ReadReason::ForeignOrigin.as_str(), "foreign_origin");
     }
 }

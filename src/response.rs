@@ -10,7 +10,7 @@ use http::{header, HeaderValue, StatusCode};
 use serde::Serialize;
 
 use crate::query::Format;
-use crate::request::{Rejection, MAX_PATH_BYTES, MAX_QUERY_BYTES};
+use crate::request::{Rejection, MAX_QUERY_BYTES};
 use crate::store::StoreErrorKind;
 
 /// An answer: a status, our headers and a body.
@@ -84,6 +84,7 @@ fn svg(count: u64) -> Response {
 
 /// The 4xx answer to a request that broke a rule.
 pub fn rejected(rejection: Rejection) -> Response {
+    let too_long; // the one message that names a setting: the owner's cap, not a secret
     let (status, error, message) = match rejection {
         Rejection::MethodNotAllowed => (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -105,11 +106,10 @@ pub fn rejected(rejection: Rejection) -> Response {
             "ambiguous_path",
             "Give the path query parameter once.",
         ),
-        Rejection::PathTooLong => (
-            StatusCode::BAD_REQUEST,
-            "path_too_long",
-            "The path must be at most 2048 bytes of UTF-8.",
-        ),
+        Rejection::PathTooLong { max_bytes } => {
+            too_long = format!("The path must be at most {max_bytes} bytes of UTF-8.");
+            (StatusCode::BAD_REQUEST, "path_too_long", too_long.as_str())
+        }
         Rejection::UnreadableCharacter => (
             StatusCode::BAD_REQUEST,
             "invalid_path",
@@ -164,8 +164,8 @@ pub fn failed(kind: StoreErrorKind) -> Response {
     }
 }
 
-// The messages spell the limits out; this keeps them in step.
-const _: () = assert!(MAX_PATH_BYTES == 2048 && MAX_QUERY_BYTES == 8192);
+// The message spells the limit out; this keeps them in step.
+const _: () = assert!(MAX_QUERY_BYTES == 8192);
 
 fn json(status: StatusCode, body: &impl Serialize) -> Response {
     built(json_answer(status), to_json(body))
@@ -239,6 +239,16 @@ mod tests {
         };
         assert_eq!(width(7), LABEL_WIDTH + 2 * PADDING + DIGIT_WIDTH);
         assert_eq!(width(1234), width(7) + 3 * DIGIT_WIDTH);
+    }
+
+    #[test]
+    fn a_path_too_long_is_told_the_cap() {
+        let response = rejected(Rejection::PathTooLong { max_bytes: 256 });
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            response.body(),
+            r#"{"error":"path_too_long","message":"The path must be at most 256 bytes of UTF-8."}"#
+        );
     }
 
     #[test]

@@ -16,7 +16,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_types::body::SdkBody;
-use cloudresumecounter::request::{Policy, Request};
+use cloudresumecounter::origin::AllowedOrigins;
+use cloudresumecounter::request::{Policy, Request, MAX_PATH_BYTES};
 use cloudresumecounter::response::Response;
 use common::{
     allowing, body_json, body_text, event, event_json, get_with_query, header, mocked_counter,
@@ -134,12 +135,33 @@ async fn unicode_and_slashes_reach_dynamodb_exactly() {
 }
 
 #[tokio::test]
-async fn a_path_of_exactly_2048_bytes_is_counted() {
+async fn a_path_at_the_default_cap_of_256_bytes_is_counted() {
     let rule = answers_42();
     let response = handle(&rule, event("max-length-path.json")).await;
     assert_eq!(response.status(), 200);
     assert_eq!(body_json(&response), json!({"count": 42, "counted": true}));
     assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn the_cap_goes_up_to_dynamodbs_2048_bytes_and_no_further() {
+    let dynamodb = Policy {
+        max_path_bytes: MAX_PATH_BYTES,
+        ..Policy::default()
+    };
+    let at_limit = format!("path={}", "%E2%82%AC".repeat(682) + "ab");
+    let (response, writes, _) =
+        handle_counting_calls(get_with_query(&at_limit), dynamodb.clone()).await;
+    assert_eq!(body_json(&response), json!({"count": 42, "counted": true}));
+    assert_eq!(writes, 1);
+    // 683 characters, 2049 bytes: dynalite takes it, DynamoDB does not.
+    let over = format!("path={}", "%E2%82%AC".repeat(683));
+    let response =
+        assert_rejected_under(get_with_query(&over), dynamodb, 400, "path_too_long").await;
+    assert_eq!(
+        body_json(&response)["message"],
+        "The path must be at most 2048 bytes of UTF-8."
+    );
 }
 
 /// Asserts `request` is refused with `status` and `error`, with a message, no write and no read.
@@ -183,8 +205,12 @@ async fn a_path_given_twice_is_400() {
 }
 
 #[tokio::test]
-async fn a_path_over_2048_bytes_is_400_even_at_683_characters() {
-    assert_rejected(event("too-long-path.json"), 400, "path_too_long").await;
+async fn a_path_over_the_default_cap_is_400_even_at_87_characters() {
+    let response = assert_rejected(event("too-long-path.json"), 400, "path_too_long").await;
+    assert_eq!(
+        body_json(&response)["message"],
+        "The path must be at most 256 bytes of UTF-8."
+    );
 }
 
 #[tokio::test]
@@ -331,6 +357,26 @@ async fn command_line_clients_and_requests_without_a_user_agent_count() {
         );
         assert_eq!((writes, reads), (1, 0), "{user_agent:?}");
     }
+}
+
+#[tokio::test]
+async fn a_page_of_another_site_reads_the_count_and_writes_nothing() {
+    let policy = Policy {
+        allowed_origins: Some(AllowedOrigins::parse("https://resume.example.com").unwrap()),
+        ..Policy::default()
+    };
+    // The fixtures come from https://resume.example.com.
+    let (response, writes, reads) =
+        handle_counting_calls(event("get-counter.json"), policy.clone()).await;
+    assert_eq!(body_json(&response), json!({"count": 42, "counted": true}));
+    assert_eq!((writes, reads), (1, 0));
+
+    let mut foreign = event_json("get-counter.json");
+    foreign["headers"]["origin"] = json!("https://elsewhere.example");
+    let (response, writes, reads) =
+        handle_counting_calls(request_from_json(&foreign.to_string()), policy).await;
+    assert_eq!(body_json(&response), json!({"count": 5, "counted": false}));
+    assert_eq!((writes, reads), (0, 1));
 }
 
 #[tokio::test]

@@ -104,7 +104,7 @@ pub fn mocked_counter(rules: &[&Rule], policy: Policy) -> Counter {
 pub fn allowing(list: &str) -> Policy {
     Policy {
         allowed_paths: Some(AllowList::parse(list).expect("a valid allow-list")),
-        count_crawlers: false,
+        ..Policy::default()
     }
 }
 

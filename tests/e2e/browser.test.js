@@ -7,7 +7,9 @@
 // the owner's (#counter=ignore) only read; where storage is blocked every load counts. With
 // JavaScript off, the page's <noscript> image counts and shows the count. A page that fetches on
 // every load still counts every load. A negative control, with the front's CORS turned off,
-// shows that the same assertion fails when the CORS header is missing. Each test has its own
+// shows that the same assertion fails when the CORS header is missing. With AllowedOrigins
+// set, the page counts from a listed site and not from another, by script or by image, nor
+// from a page of another site that hides its address. Each test has its own
 // browser context (storage, clock) and counts its own page path, so the tests do not depend on
 // one another.
 
@@ -22,7 +24,7 @@ const { startRuntimeApi } = require('../../tools/local/runtime-api');
 const { startHttpFront } = require('../../tools/local/http-front');
 const { startSite: startExampleSite } = require('../../tools/local/site');
 const { chromiumPath } = require('../../tools/local/chromium');
-const { TABLE, bootstrapPath } = require('./helpers');
+const { TABLE, bootstrapPath, freePort } = require('./helpers');
 
 let CHROMIUM; // found in loadPlaywright: CHROMIUM, else chromium, chromium-browser, google-chrome
 // As rust.md says: without the background-networking flags Chromium keeps dialling out to a
@@ -514,4 +516,61 @@ test("an image request by a crawler shows the count and does not count (headless
   assert.match(sent[0].body, new RegExp(`>${before ?? 0}<`), 'the image shows the count');
   assert.equal(await tableHits('/'), before, 'the crawler did not count');
   assert.match(await page.evaluate(() => navigator.userAgent), /HeadlessChrome/);
+});
+
+// The example page on two sites, the API (front and function) allowing only the first, as the
+// template's AllowedOrigins does for the gateway's CORS and the function alike.
+test('with AllowedOrigins the page counts from a listed site, and from another only reads', async (t) => {
+  const frontPort = await freePort();
+  const api = `http://127.0.0.1:${frontPort}/counter`;
+  const hiddenPage = `<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer">
+<title>hidden</title><img src="${api}?path=%2Fsites%2F&amp;format=svg" alt="views">`;
+  const ours = await startSite(api);
+  t.after(ours.close);
+  const theirs = await startSite(api, { '/hidden.html': hiddenPage });
+  t.after(theirs.close);
+  const rt = await startRuntimeApi({
+    bootstrap: bootstrapPath(),
+    env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint, COUNTER_ALLOWED_ORIGINS: ours.url },
+  });
+  t.after(() => rt.close());
+  await rt.ready();
+  const listedFront = await startHttpFront({
+    invoke: rt.invoke,
+    port: frontPort,
+    allowedOrigins: ours.url,
+    onRequest: (r) => frontLog.push({ cors: true, ...r }),
+  });
+  t.after(() => listedFront.close());
+  const seen = frontLog.length;
+  const answers = () => frontLog.slice(seen).map((r) => ({ url: r.url, origin: r.origin, answer: r.body }));
+
+  // By script: counted from our site; from theirs the request is sent and only reads, and
+  // the gateway's CORS gives their page no answer to show.
+  const page = await openPage(t);
+  await page.goto(`${ours.url}/sites/index.html`);
+  assert.equal(await shownCount(page), 1);
+  const foreign = await openPage(t);
+  await foreign.goto(`${theirs.url}/sites/index.html`);
+  await assert.rejects(shownCount(foreign), /counter\.js failed/);
+  assert.equal(await tableHits('/sites/'), 1, 'their page did not count');
+  assert.deepEqual(sentFrom(theirs).answers, [{ count: 1, counted: false }], 'it was sent, and read');
+
+  // By image, where no CORS applies: both pages show the count; only ours adds to it.
+  const before = (await tableHits('/')) ?? 0;
+  for (const [site, count] of [[theirs, before], [ours, before + 1]]) {
+    const noScript = await openPage(t, { javaScriptEnabled: false });
+    const shown = noScript.waitForResponse((res) => res.url().includes('format=svg'));
+    await noScript.goto(`${site.url}/`);
+    assert.equal((await shown).status(), 200);
+    assert.equal((await tableHits('/')) ?? 0, count, `the image from ${site === ours ? 'our' : 'their'} page`);
+  }
+
+  // Their page with no referrer: no Origin, no Referer, but Sec-Fetch-Site says another page asked.
+  const hidden = await openPage(t, { javaScriptEnabled: false });
+  const shown = hidden.waitForResponse((res) => res.url().includes('format=svg'));
+  await hidden.goto(`${theirs.url}/hidden.html`);
+  assert.equal((await shown).status(), 200);
+  assert.equal(await tableHits('/sites/'), 1, 'a page that hides its address does not count');
+  assert.equal(answers().length, 5, JSON.stringify(answers(), null, 1));
 });

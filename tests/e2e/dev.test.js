@@ -21,8 +21,8 @@ after(() => {
 
 // dev.js on `port` (the example site on `sitePort`) with this file's data folder; every pid is
 // remembered, to be killed at the end.
-function startDev(port, sitePort) {
-  const env = { PORT: String(port), SITE_PORT: String(sitePort), DEV_DATA_DIR: dataDir, BOOTSTRAP: bootstrapPath() };
+function startDev(port, sitePort, settings = {}) {
+  const env = { PORT: String(port), SITE_PORT: String(sitePort), DEV_DATA_DIR: dataDir, BOOTSTRAP: bootstrapPath(), ...settings };
   const dev = startDevOn(env);
   started.push(dev.child.pid);
   return dev;
@@ -133,4 +133,29 @@ test('the local front answers CORS as the HTTP API does and routes only GET /cou
     assert.equal(res.status, 404, `${method} ${url} has no route`);
     assert.deepEqual(JSON.parse(res.body), { message: 'Not Found' });
   }
+});
+
+test("with COUNTER_ALLOWED_ORIGINS the local front's CORS and the function allow only those sites", async (t) => {
+  const sitePort = await freePort();
+  const site = `http://127.0.0.1:${sitePort}`;
+  const dev = startDev(await freePort(), sitePort, { COUNTER_ALLOWED_ORIGINS: `https://resume.example.com,${site}` });
+  t.after(() => stop(dev));
+  const base = await dev.ready;
+  const asked = async (origin, method = 'GET') => {
+    const headers = { Origin: origin };
+    if (method === 'OPTIONS') headers['Access-Control-Request-Method'] = 'GET';
+    const res = await request(`${base}/counter?path=/origins`, { method, headers });
+    return { status: res.status, allowed: res.headers['access-control-allow-origin'], body: res.body && JSON.parse(res.body) };
+  };
+
+  for (const origin of [site, 'https://resume.example.com']) {
+    assert.equal((await asked(origin, 'OPTIONS')).allowed, origin, `preflight from ${origin}`);
+  }
+  assert.deepEqual(await asked(site), { status: 200, allowed: site, body: { count: 1, counted: true } });
+  // Another site: no CORS headers for its page, and the request it still sends reads.
+  const other = 'http://127.0.0.1:1';
+  assert.deepEqual(await asked(other, 'OPTIONS'), { status: 204, allowed: undefined, body: '' });
+  assert.deepEqual(await asked(other), { status: 200, allowed: undefined, body: { count: 1, counted: false } });
+  // No Origin at all (curl): counts, as it always has.
+  assert.equal(await count(base, '/origins'), 2);
 });

@@ -16,7 +16,8 @@ const { ROOT, TABLE, bootstrapPath, readEvent } = require('./helpers');
 
 // A value to try for each parameter the environment reads that lists no AllowedValues
 // (besides its default).
-const SAMPLES = { AllowedPaths: '/,/index.html,/blog/*' };
+// AllowedOrigins: the events/ fixtures' Origin, so their hits count.
+const SAMPLES = { AllowedPaths: '/,/index.html,/blog/*', AllowedOrigins: 'https://resume.example.com', MaxPathBytes: '2048' };
 // LoggingConfig's ApplicationLogLevel: the levels Lambda accepts.
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
 // Where our "hit counted" line is written: at INFO.
@@ -79,11 +80,13 @@ function lambdaEnvironment({ variables, logging }, logLevel) {
   return env;
 }
 
-// An HTTP API event for `/counter?path=page` from the User-Agent of `fixture`.
-function hit(fixture, page) {
+// An HTTP API event for `/counter?path=page` from the User-Agent of `fixture`, and the page
+// (Origin) of `origin` when given.
+function hit(fixture, page, origin) {
   const event = readEvent(fixture);
   event.rawQueryString = `path=${encodeURIComponent(page)}`;
   delete event.queryStringParameters;
+  if (origin) event.headers.origin = origin;
   return event;
 }
 
@@ -105,6 +108,8 @@ async function answer(rt, event) {
 
 test('the template gives the function its settings from parameters, and the table by reference', () => {
   const defaults = environments[0];
+  assert.equal(defaults.variables.COUNTER_MAX_PATH_BYTES, '256', 'paths are capped at 256 bytes by default');
+  assert.equal(defaults.variables.COUNTER_ALLOWED_ORIGINS, '', 'every site counts by default');
   assert.equal(defaults.variables.DYNAMODB_TABLE?.Type, 'AWS::DynamoDB::Table', JSON.stringify(defaults.variables));
   assert.ok(Object.keys(template.parameters).length > 0, 'some parameter reaches the environment');
   assert.ok(LOG_LEVELS.includes(defaults.logging.ApplicationLogLevel), JSON.stringify(defaults.logging));
@@ -128,6 +133,19 @@ test('every parameter value the environment can get starts the function, which t
       // A page outside a non-empty allow-list is refused; with none, every page counts.
       const outside = await answer(rt, hit('get-counter.json', '/not-listed'));
       assert.equal(outside.status, allowList ? 403 : 200, JSON.stringify(outside.body));
+
+      // Another site's page counts only when no origins are listed.
+      const elsewhere = await answer(rt, hit('get-counter.json', page, 'https://elsewhere.example'));
+      const counts = !variables.COUNTER_ALLOWED_ORIGINS;
+      assert.deepEqual(elsewhere.body, { count: countsCrawlers ? 2 + counts : 1 + counts, counted: counts });
+
+      // The longest path the cap allows counts; one byte more is refused.
+      const cap = Number(variables.COUNTER_MAX_PATH_BYTES);
+      assert.ok(cap >= 1 && cap <= 2048, `a cap within DynamoDB's key limit: ${cap}`);
+      const longest = `${page}-`.padEnd(cap, 'x');
+      assert.deepEqual((await answer(rt, hit('get-counter.json', longest))).body, { count: 1, counted: true });
+      const over = await answer(rt, hit('get-counter.json', `${longest}x`));
+      assert.deepEqual([over.status, over.body.error], [400, 'path_too_long']);
     });
   }
 });

@@ -3,7 +3,9 @@ agrees with the template."""
 
 from __future__ import annotations
 
+import re
 import shlex
+import subprocess
 
 import pytest
 
@@ -48,3 +50,18 @@ def test_parameter_overrides_apply_to_build_too_and_match_template_defaults(samc
     for name, value in found.items():
         assert name in params, f"samconfig overrides unknown parameter {name}"
         assert value == str(params[name]["Default"]), f"{name}: samconfig {value!r} != template default"
+
+
+def test_guided_deploy_is_told_what_each_parameter_means():
+    # `sam deploy --guided` prompts with a parameter's name only; scripts/sam.sh prints each
+    # one's description first (this is the text it prints).
+    run = subprocess.run(
+        [str(ROOT / "scripts/sam.sh"), "parameters"], capture_output=True, text=True, check=True
+    )
+    text = " ".join(run.stdout.split())
+    params = load_template()["Parameters"]
+    for name in params:
+        assert f" {name} (default " in text, name
+    allowed_paths = re.search(r" AllowedPaths \(default '[^']*'\) (.*?) \w+ \(default ", text)
+    assert allowed_paths, text
+    assert "guard against junk keys" in allowed_paths[1], allowed_paths[1]

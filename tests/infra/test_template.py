@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, only_resource, resources_of_type
+from conftest import ROOT, only_resource, resources_of_type, transform
+from intrinsics import deployed_resources, parameter_values
 
 FUNCTION = "CounterFunction"
 TABLE = "CounterTable"
@@ -76,7 +77,21 @@ def test_function_environment(cfn):
         "DYNAMODB_ENDPOINT": "",
         "COUNTER_ALLOWED_PATHS": {"Ref": "AllowedPaths"},
         "COUNTER_COUNT_CRAWLERS": {"Ref": "CountCrawlers"},
+        "COUNTER_ALLOWED_ORIGINS": {"Ref": "AllowedOrigins"},
+        "COUNTER_MAX_PATH_BYTES": {"Ref": "MaxPathBytes"},
     }
+
+
+def test_path_cap_defaults_to_256_bytes_and_stops_at_dynamodbs_limit(cfn):
+    param = cfn["Parameters"]["MaxPathBytes"]
+    assert param["Type"] == "Number"
+    assert param["Default"] == 256
+    assert (param["MinValue"], param["MaxValue"]) == (1, 2048)
+
+
+def test_allowed_paths_says_it_is_the_guard_against_junk_keys(sam_template):
+    description = " ".join(sam_template["Parameters"]["AllowedPaths"]["Description"].split())
+    assert "guard against junk keys" in description, description
 
 
 def test_allowed_paths_is_optional_and_empty_by_default(cfn):
@@ -185,14 +200,63 @@ def test_role_has_only_the_basic_execution_managed_policy(cfn):
 # --- the HTTP API ---------------------------------------------------------------------------
 
 
-def test_http_api_answers_cors_for_any_origin(cfn):
-    api = cfn["Resources"][API]
+def deployed_cors(sam_template: dict[str, Any], given: dict[str, str]) -> dict[str, Any]:
+    """The API's CORS as deployed with these parameters: transformed with them (the translator
+    resolves parameter Refs there), Fn::If chosen, Fn::Split applied."""
+    cfn = transform(sam_template, given)
+    api = deployed_resources(cfn, given)[API]
     assert api["Type"] == "AWS::ApiGatewayV2::Api"
-    cors = api["Properties"]["Body"].get("x-amazon-apigateway-cors")
+    cors = dict(api["Properties"]["Body"].get("x-amazon-apigateway-cors") or {})
     assert cors, "CorsConfiguration missing: browsers on the resume site would be refused"
+    origins = cors["allowOrigins"]
+    if isinstance(origins, dict):
+        ((separator, source),) = [origins.pop("Fn::Split")]
+        assert not origins, cors["allowOrigins"]
+        if source == {"Ref": "AllowedOrigins"}:
+            source = parameter_values(cfn, given)["AllowedOrigins"]
+        origins = source.split(separator)
+    cors["allowOrigins"] = origins
+    return cors
+
+
+def test_http_api_answers_cors_for_any_origin(sam_template):
+    cors = deployed_cors(sam_template, {})
     assert cors["allowOrigins"] == ["*"]
     methods = {m.upper() for m in cors["allowMethods"]}
     assert "*" in methods or {"GET", "OPTIONS"} <= methods
+
+
+def test_http_api_cors_allows_exactly_the_allowed_origins(sam_template):
+    sites = "https://ada.example,https://www.ada.example"
+    cors = deployed_cors(sam_template, {"AllowedOrigins": sites})
+    assert cors["allowOrigins"] == ["https://ada.example", "https://www.ada.example"]
+    local = deployed_cors(sam_template, {"AllowedOrigins": "http://127.0.0.1:3001"})
+    assert local["allowOrigins"] == ["http://127.0.0.1:3001"]
+    # Everything else as with every origin allowed.
+    assert {k: v for k, v in cors.items() if k != "allowOrigins"} == {
+        k: v for k, v in deployed_cors(sam_template, {}).items() if k != "allowOrigins"
+    }
+    methods = {m.upper() for m in cors["allowMethods"]}
+    assert "*" in methods or {"GET", "OPTIONS"} <= methods
+
+
+@pytest.mark.parametrize(
+    "value, accepted",
+    [
+        ("", True),
+        ("https://ada.example", True),
+        ("https://ada.example,https://www.ada.example", True),
+        ("https://ada.example, https://www.ada.example", False),
+        ("https://ada.example,", False),
+        (",https://ada.example", False),
+        ("https://ada.example,,https://www.ada.example", False),
+        (" ", False),
+    ],
+)
+def test_allowed_origins_refuses_blanks_before_they_reach_cors(cfn, value, accepted):
+    # CloudFormation matches AllowedPattern against the whole value.
+    pattern = cfn["Parameters"]["AllowedOrigins"]["AllowedPattern"]
+    assert (re.fullmatch(pattern, value) is not None) == accepted, value
 
 
 def test_http_api_is_throttled_to_10_rps_burst_10(cfn):

@@ -11,8 +11,11 @@
 //   DEV_DATA_DIR    where dynalite keeps its data (.local/dynalite)
 //   DYNAMODB_PORT   dynalite's port (a free one); 8000 lets `sam local invoke` reach it too
 //   DYNAMODB_TABLE  the table (CloudResumeCounterHits, template.yaml's default)
-//   COUNTER_ALLOWED_PATHS, COUNTER_COUNT_CRAWLERS, AWS_LAMBDA_LOG_LEVEL
-//                   passed to the function
+//   COUNTER_ALLOWED_PATHS, COUNTER_COUNT_CRAWLERS, COUNTER_ALLOWED_ORIGINS,
+//   COUNTER_MAX_PATH_BYTES, AWS_LAMBDA_LOG_LEVEL
+//                   passed to the function; COUNTER_ALLOWED_ORIGINS also sets the front's CORS,
+//                   as AllowedOrigins does the gateway's (list the example site's origin,
+//                   http://127.0.0.1:3001, for its page to count)
 
 const fs = require('node:fs');
 const { startDynalite } = require('./dynalite');
@@ -65,6 +68,7 @@ async function main() {
     const front = await startHttpFront({
       invoke: rt.invoke,
       port: settings.port,
+      allowedOrigins: env.COUNTER_ALLOWED_ORIGINS || '',
       onRequest: (r) => say(`${r.method} ${r.url} -> ${r.status}`),
     });
     stack.push(front.close);

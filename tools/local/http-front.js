@@ -9,6 +9,9 @@
 // {"message":"Internal Server Error"}; CorsConfiguration (AllowOrigins '*', AllowMethods
 // GET/OPTIONS, MaxAge 600) answers preflight itself and sets the CORS headers on responses to
 // requests that carry an Origin header, ignoring any the function sets.
+// `allowedOrigins` (the template's AllowedOrigins, split at commas as its Fn::Split does; empty:
+// '*') allows only those: a listed Origin is echoed back, any other gets no CORS headers, and
+// the request still reaches the function, as CORS does not stop a request.
 // `cors: false` turns that off (the browser test's negative control).
 
 const http = require('node:http');
@@ -134,32 +137,43 @@ function fromResult(result) {
   return { status: 200, headers: { 'content-type': 'application/json' }, body: typeof p === 'string' ? p : JSON.stringify(p) };
 }
 
-async function startHttpFront({ invoke, port = 0, cors = true, onRequest = null }) {
+// The Access-Control-Allow-Origin answer for `origin`, or null when CORS allows it nothing.
+function allowOriginFor(origin, allowedOrigins) {
+  if (!origin) return null;
+  if (!allowedOrigins) return CORS.allowOrigin;
+  return allowedOrigins.includes(origin) ? origin : null;
+}
+
+// The AllowedOrigins text as the template hands it to the gateway: '' allows every origin.
+const originsFrom = (text) => (text ? text.split(',') : null);
+
+async function startHttpFront({ invoke, port = 0, cors = true, allowedOrigins = '', onRequest = null }) {
   if (typeof invoke !== 'function') throw new Error('startHttpFront: `invoke` is required');
+  const origins = originsFrom(allowedOrigins);
 
   async function handle(req, res, body) {
     const requestId = randomBytes(8).toString('base64').replace(/=+$/, '');
     const origin = req.headers.origin;
     const pathname = req.url.split('?')[0];
     let out;
+    const allowOrigin = allowOriginFor(origin, origins);
     if (cors && req.method === 'OPTIONS' && origin && req.headers['access-control-request-method']) {
-      out = {
-        status: 204,
-        headers: {
-          'access-control-allow-origin': CORS.allowOrigin,
+      out = { status: 204, headers: {}, body: '' };
+      if (allowOrigin) {
+        Object.assign(out.headers, {
+          'access-control-allow-origin': allowOrigin,
           'access-control-allow-methods': CORS.allowMethods,
           'access-control-max-age': CORS.maxAge,
-        },
-        body: '',
-      };
-      if (CORS.allowHeaders) out.headers['access-control-allow-headers'] = CORS.allowHeaders;
+        });
+        if (CORS.allowHeaders) out.headers['access-control-allow-headers'] = CORS.allowHeaders;
+      }
     } else if (req.method !== ROUTE.method || pathname !== ROUTE.path) {
       out = { status: 404, headers: { 'content-type': 'application/json' }, body: '{"message":"Not Found"}' };
     } else {
       out = fromResult(await invoke(toEvent(req, body, { requestId, port: server.address().port })));
       if (cors) {
         for (const name of Object.keys(out.headers)) if (name.startsWith('access-control-')) delete out.headers[name];
-        if (origin) out.headers['access-control-allow-origin'] = CORS.allowOrigin;
+        if (allowOrigin) out.headers['access-control-allow-origin'] = allowOrigin;
       }
     }
     out.headers['apigw-requestid'] = requestId;
@@ -202,4 +216,4 @@ async function startHttpFront({ invoke, port = 0, cors = true, onRequest = null 
   };
 }
 
-module.exports = { startHttpFront, toEvent, fromResult, queryParameters };
+module.exports = { startHttpFront, toEvent, fromResult, queryParameters, allowOriginFor };
