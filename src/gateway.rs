@@ -37,6 +37,8 @@ struct HttpDescription {
     method: Option<String>,
     /// The gateway's copy of the `User-Agent` header.
     user_agent: Option<String>,
+    /// The peer address the gateway saw: unlike `X-Forwarded-For`, not the caller's to write.
+    source_ip: Option<String>,
 }
 
 /// Why an event is not an HTTP API request; the runtime reports it as an invocation error.
@@ -81,6 +83,7 @@ pub fn into_request(json: &RawValue) -> Result<Request, NotAnHttpApiEvent> {
         // The gateway sends "" when there is no query; a direct invoke may leave it out.
         raw_query: event.raw_query_string.unwrap_or_default(),
         user_agent: http.user_agent,
+        source_ip: http.source_ip.filter(|ip| !ip.is_empty()),
     })
 }
 
@@ -117,8 +120,25 @@ mod tests {
                 method: "GET".to_owned(),
                 raw_query: "path=%2F{x}".to_owned(),
                 user_agent: Some("curl/8.5.0".to_owned()),
+                source_ip: None,
             }
         );
+    }
+
+    #[test]
+    fn the_address_is_the_gateways_never_a_header() {
+        let request = parse(
+            r#"{"version":"2.0","headers":{"x-forwarded-for":"198.51.100.9"},
+                "requestContext":{"http":{"method":"GET","sourceIp":"203.0.113.7"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(request.source_ip.as_deref(), Some("203.0.113.7"));
+        let without = parse(
+            r#"{"version":"2.0","headers":{"x-forwarded-for":"198.51.100.9"},
+                "requestContext":{"http":{"method":"GET","sourceIp":""}}}"#,
+        )
+        .unwrap();
+        assert_eq!(without.source_ip, None, "an empty address is none");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod crawler;
 pub mod gateway;
 pub mod key;
 pub mod query;
+pub mod repeat;
 pub mod request;
 pub mod response;
 pub mod runtime;
@@ -19,7 +20,7 @@ pub mod sdk;
 pub mod store;
 pub mod telemetry;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_runtime::LambdaEvent;
@@ -27,20 +28,37 @@ use serde_json::value::RawValue;
 
 use crate::config::Config;
 use crate::gateway::NotAnHttpApiEvent;
-use crate::request::{Action, Policy, Request};
+use crate::repeat::{Client, RecentHits};
+use crate::request::{Action, Policy, ReadReason, Request};
 use crate::response::Response;
 use crate::store::CounterStore;
 
-/// The function's state for the life of a Lambda sandbox: one store, one policy.
+/// The function's state for the life of a Lambda sandbox: one store, one policy, and what it
+/// recently counted per client when repeats are folded.
 #[derive(Debug, Clone)]
 pub struct Counter {
     store: CounterStore,
     policy: Policy,
+    recent: Option<RecentHits>,
 }
 
 impl Counter {
+    /// A counter that counts every hit the policy allows: no record of repeats.
     pub fn new(store: CounterStore, policy: Policy) -> Self {
-        Counter { store, policy }
+        Counter {
+            store,
+            policy,
+            recent: None,
+        }
+    }
+
+    /// This counter, answering a client's repeats within `window` (none: no record) with a
+    /// read once it has added its allowance ([`repeat::ALLOWANCE`]).
+    pub fn folding_repeats(self, window: Option<Duration>) -> Self {
+        Counter {
+            recent: window.map(RecentHits::new),
+            ..self
+        }
     }
 
     /// Builds the DynamoDB client described by `config` (no network call).
@@ -52,6 +70,7 @@ impl Counter {
     /// The counter `config` describes, reaching DynamoDB through `client`.
     pub fn with_client(client: aws_sdk_dynamodb::Client, config: Config) -> Self {
         Self::new(CounterStore::new(client, &config.table), config.policy)
+            .folding_repeats(config.repeat_window)
     }
 
     /// One invocation, as the runtime hands it over: the proxy result for an HTTP API event,
@@ -97,8 +116,16 @@ impl Counter {
         };
 
         let path = visit.page.as_str();
+        // Consulted only for a hit that would count, after every other rule: a refusal, a
+        // crawler or a view never fills the record.
+        let action = match visit.action {
+            Action::Count if self.is_repeat(request, path, started) => {
+                Action::Read(ReadReason::Repeat)
+            }
+            action => action,
+        };
         // A read says why it did not count; a counted hit has no reason.
-        let (total, reason) = match visit.action {
+        let (total, reason) = match action {
             Action::Count => (self.store.increment(&visit.page).await, None),
             Action::Read(reason) => (self.store.read(&visit.page).await, Some(reason.as_str())),
         };
@@ -131,6 +158,19 @@ impl Counter {
                 response
             }
         }
+    }
+
+    /// Whether this client already added its allowance to `page` within the window. A
+    /// request without an address (a hand-made event) is never a repeat.
+    fn is_repeat(&self, request: &Request, page: &str, now: Instant) -> bool {
+        let (Some(recent), Some(address)) = (&self.recent, request.source_ip.as_deref()) else {
+            return false;
+        };
+        let client = Client {
+            address,
+            user_agent: request.user_agent.as_deref(),
+        };
+        !recent.admits(client, page, now)
     }
 }
 

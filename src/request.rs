@@ -22,6 +22,9 @@ pub struct Request {
     pub raw_query: String,
     /// The `User-Agent` header, when the client sent one.
     pub user_agent: Option<String>,
+    /// The address the gateway saw the request come from (`requestContext.http.sourceIp`),
+    /// never a header the caller wrote; none in a hand-made event.
+    pub source_ip: Option<String>,
 }
 
 /// The owner's rules beyond the fixed ones: which pages, and whether crawlers count.
@@ -54,6 +57,8 @@ pub enum ReadReason {
     View,
     /// The User-Agent declares a crawler.
     Crawler,
+    /// This client already added its allowance to this page within the window.
+    Repeat,
 }
 
 impl ReadReason {
@@ -61,6 +66,7 @@ impl ReadReason {
         match self {
             ReadReason::View => "view",
             ReadReason::Crawler => "crawler",
+            ReadReason::Repeat => "repeat",
         }
     }
 }
@@ -148,6 +154,7 @@ mod tests {
             method: "GET".to_owned(),
             raw_query: raw_query.to_owned(),
             user_agent: Some(CHROME.to_owned()),
+            source_ip: None,
         }
     }
 
