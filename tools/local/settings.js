@@ -9,7 +9,13 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '../..');
 
 // Passed to the function when set here, as the template would set them on AWS.
-const FUNCTION_SETTINGS = ['COUNTER_ALLOWED_PATHS', 'COUNTER_COUNT_CRAWLERS', 'RUST_LOG', 'AWS_LAMBDA_LOG_LEVEL'];
+const FUNCTION_SETTINGS = [
+  'COUNTER_ALLOWED_PATHS',
+  'COUNTER_COUNT_CRAWLERS',
+  'COUNTER_REPEAT_WINDOW_SECONDS',
+  'RUST_LOG',
+  'AWS_LAMBDA_LOG_LEVEL',
+];
 
 function settingsFrom(env) {
   return {
