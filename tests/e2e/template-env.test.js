@@ -16,7 +16,7 @@ const { ROOT, TABLE, bootstrapPath, readEvent } = require('./helpers');
 
 // A value to try for each parameter the environment reads that lists no AllowedValues
 // (besides its default).
-const SAMPLES = { AllowedPaths: '/,/index.html,/blog/*' };
+const SAMPLES = { AllowedPaths: '/,/index.html,/blog/*', RepeatWindowSeconds: '0' };
 // LoggingConfig's ApplicationLogLevel: the levels Lambda accepts.
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
 // Where our "hit counted" line is written: at INFO.
