@@ -97,15 +97,6 @@ impl Record {
         }
     }
 
-    /// How many (client, page) pairs are remembered.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// Whether `client`'s hit on `page` at `now` may count; if so, it is recorded.
     pub fn admits(&mut self, client: Client<'_>, page: &str, now: Instant) -> bool {
         let now = self.second(now);
@@ -187,7 +178,7 @@ mod tests {
         let now = Instant::now();
         assert_eq!(admitted(&mut record, from("203.0.113.7"), "/", 200, now), 3);
         assert_eq!(usize::from(ALLOWANCE), 3);
-        assert_eq!(record.len(), 1);
+        assert_eq!(record.entries.len(), 1);
     }
 
     #[test]
@@ -255,9 +246,9 @@ mod tests {
         for i in 0..100_000u32 {
             let address = format!("2001:db8::{:x}:{:x}", i >> 16, i & 0xffff);
             assert!(record.admits(from(&address), "/", now));
-            assert!(record.len() <= CAPACITY);
+            assert!(record.entries.len() <= CAPACITY);
         }
-        assert_eq!(record.len(), CAPACITY);
+        assert_eq!(record.entries.len(), CAPACITY);
         assert_eq!(record.oldest_first.len(), CAPACITY);
         // The newest are remembered, the oldest forgotten (and so counted again).
         let newest = format!("2001:db8::{:x}:{:x}", 99_999 >> 16, 99_999 & 0xffff);
@@ -273,14 +264,14 @@ mod tests {
             let address = format!("192.0.2.{i}");
             assert!(record.admits(from(&address), "/", start + Duration::from_secs(i)));
         }
-        assert_eq!(record.len(), 10);
+        assert_eq!(record.entries.len(), 10);
         record.admits(from("192.0.2.200"), "/", start + Duration::from_secs(64));
         assert_eq!(
-            record.len(),
+            record.entries.len(),
             10 - 5 + 1,
             "the first five windows have passed"
         );
-        assert_eq!(record.oldest_first.len(), record.len());
+        assert_eq!(record.oldest_first.len(), record.entries.len());
     }
 
     #[test]
