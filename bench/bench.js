@@ -45,6 +45,7 @@ const { spawn, execFileSync } = require('node:child_process');
 const { performance } = require('node:perf_hooks');
 const { startRuntimeApi } = require('../tools/local/runtime-api.js');
 const { dynamoCall } = require('../tools/local/dynalite.js');
+const { asVisitor } = require('../tools/local/visitors.js');
 const { coldVisits, renderColdVisits } = require('./cold-visit.js');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -304,7 +305,7 @@ async function runOne(impl, bootstrap, n, event, extraEnv, fixedTraceId) {
     let halfway = null;
     const half = Math.floor((n - 1) / 2); // the snapshot after invocation `half`; n >= 2 leaves >= 1 after it
     for (let i = 0; i < n; i++) {
-      const r = await rt.invoke(event);
+      const r = await rt.invoke(asVisitor(event, i)); // each a visitor of its own: all count
       results.push(r);
       const status = r.payload && r.payload.statusCode;
       if (status !== 200) failures.push(r.error || r.payload);

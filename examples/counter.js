@@ -2,7 +2,12 @@
 // CORS headers), then the count in the element that carries data-counter-url.
 //   data-counter-url   the API's /counter URL (the stack's CounterUrl output)
 //   data-counter-path  what to count (default: this page's path, "/index.html" counted as "/")
+//   data-counter-retry-ms  how long to keep asking again, in ms (default 15000; 0: never)
 // The element's data-state becomes "ok" or "error"; on error it shows a neutral "–".
+// An answer that may come later (429 from the gateway's throttle, a 5xx, or a failed fetch,
+// which is what a gateway error without CORS headers looks like to a page) is asked again after
+// a jittered, doubling pause (from 125-250 ms) until the pauses would pass that budget; the count
+// shows as soon as one answer comes. A retry after an answer that was lost may count twice.
 // It counts what a person sees, and only reads (increment=false) otherwise:
 // - once a day: localStorage keeps the local date (YYYY-MM-DD) of the last hit the API counted
 //   for that path; until the date changes the page only reads;
@@ -18,6 +23,8 @@
   if (!el) return;
 
   var PREFIX = 'page-view-counter:';
+  var FIRST_PAUSE_MS = 250;
+  var RETRY_MS = 15000;
   // Not a path: every counted path starts with "/" (or is the page's own data-counter-path).
   var IGNORE_KEY = 'page-view-counter-ignore';
 
@@ -74,6 +81,31 @@
     history.replaceState(history.state, '', location.pathname + location.search);
   }
 
+  function retryBudget() {
+    var given = parseInt(el.getAttribute('data-counter-retry-ms'), 10);
+    return given >= 0 ? given : RETRY_MS;
+  }
+
+  // The answer's JSON; asked again while the failure may pass and the budget lasts. The pauses
+  // are summed rather than read from the clock, which a page may not trust (or a test fixes).
+  function ask(href, budget, attempt, paused) {
+    var again = function (err) {
+      var pause = FIRST_PAUSE_MS * Math.pow(2, attempt) * (0.5 + Math.random() / 2);
+      if (paused + pause > budget) throw err;
+      return new Promise(function (resolve) {
+        setTimeout(resolve, pause);
+      }).then(function () {
+        return ask(href, budget, attempt + 1, paused + pause);
+      });
+    };
+    return fetch(href).then(function (res) {
+      var err = new Error('counter answered HTTP ' + res.status);
+      if (res.status === 429 || res.status >= 500) return again(err);
+      if (!res.ok) throw err;
+      return res.json();
+    }, again);
+  }
+
   function show() {
     applyOwnersSwitch();
     var url = new URL(el.getAttribute('data-counter-url'), document.baseURI);
@@ -88,11 +120,7 @@
       'path=' + encodeURIComponent(path) +
       (reads ? '&increment=false' : '');
 
-    fetch(url.href)
-      .then(function (res) {
-        if (!res.ok) throw new Error('counter answered HTTP ' + res.status);
-        return res.json();
-      })
+    ask(url.href, retryBudget(), 0, 0)
       .then(function (json) {
         if (typeof json.count !== 'number' || !Number.isSafeInteger(json.count)) {
           throw new Error('counter answered without a count');

@@ -1,9 +1,11 @@
 //! Environment → [`Config`], read and checked once at init.
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::allow_list::{AllowList, AllowListError};
 use crate::origin::{AllowedOrigins, OriginError};
+use crate::repeat;
 use crate::request::{Policy, DEFAULT_MAX_PATH_BYTES, MAX_PATH_BYTES};
 
 /// Everything the function reads from its environment.
@@ -15,6 +17,8 @@ pub struct Config {
     pub endpoint: Option<String>,
     /// Which pages count, how long a path may be, whether crawlers count, and from which sites.
     pub policy: Policy,
+    /// How long a client's hits on a page are remembered; `None` remembers none.
+    pub repeat_window: Option<Duration>,
 }
 
 /// Why the function refuses to start.
@@ -25,6 +29,7 @@ pub enum ConfigError {
     CountCrawlers(String),
     AllowedOrigins(OriginError),
     MaxPathBytes(String),
+    RepeatWindow(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -49,6 +54,12 @@ impl fmt::Display for ConfigError {
                  (DynamoDB's key limit), or leave it empty for {DEFAULT_MAX_PATH_BYTES}",
                 Config::MAX_PATH_BYTES_VAR
             ),
+            ConfigError::RepeatWindow(value) => write!(
+                f,
+                "{} is {value:?}: set it to a whole number of seconds from 0 (off) to {}",
+                Config::REPEAT_WINDOW_VAR,
+                Config::MAX_REPEAT_WINDOW_SECS
+            ),
         }
     }
 }
@@ -62,6 +73,9 @@ impl Config {
     pub const COUNT_CRAWLERS_VAR: &'static str = "COUNTER_COUNT_CRAWLERS";
     pub const ALLOWED_ORIGINS_VAR: &'static str = "COUNTER_ALLOWED_ORIGINS";
     pub const MAX_PATH_BYTES_VAR: &'static str = "COUNTER_MAX_PATH_BYTES";
+    pub const REPEAT_WINDOW_VAR: &'static str = "COUNTER_REPEAT_WINDOW_SECONDS";
+    /// A day: counter.js already counts a browser once a day, so a longer window adds nothing.
+    pub const MAX_REPEAT_WINDOW_SECS: u64 = 86_400;
 
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -116,6 +130,19 @@ impl Config {
             .map(|value| AllowedOrigins::parse(&value))
             .transpose()
             .map_err(ConfigError::AllowedOrigins)?;
+        let repeat_window = match set(Self::REPEAT_WINDOW_VAR) {
+            None => Some(repeat::DEFAULT_WINDOW),
+            Some(value) => {
+                let digits = value.trim();
+                // Digits only: `parse` would also take a sign.
+                let secs = (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| digits.parse::<u64>().ok())
+                    .flatten()
+                    .filter(|secs| *secs <= Self::MAX_REPEAT_WINDOW_SECS)
+                    .ok_or_else(|| ConfigError::RepeatWindow(value.clone()))?;
+                (secs > 0).then(|| Duration::from_secs(secs))
+            }
+        };
 
         Ok(Config {
             table,
@@ -126,6 +153,7 @@ impl Config {
                 allowed_origins,
                 max_path_bytes,
             },
+            repeat_window,
         })
     }
 }
@@ -168,11 +196,46 @@ mod tests {
             ("COUNTER_COUNT_CRAWLERS", ""),
             ("COUNTER_ALLOWED_ORIGINS", ""),
             ("COUNTER_MAX_PATH_BYTES", ""),
+            ("COUNTER_REPEAT_WINDOW_SECONDS", ""),
         ])
         .unwrap();
         assert_eq!(config.table, "Hits");
         assert_eq!(config.endpoint, None);
         assert_eq!(config.policy, Policy::default());
+        assert_eq!(config.repeat_window, Some(Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn the_repeat_window_is_seconds_and_0_turns_it_off() {
+        let window = |value: &str| {
+            config_from(&[
+                ("DYNAMODB_TABLE", "Hits"),
+                ("COUNTER_REPEAT_WINDOW_SECONDS", value),
+            ])
+            .map(|config| config.repeat_window)
+        };
+        assert_eq!(window("0"), Ok(None));
+        assert_eq!(window(" 60 "), Ok(Some(Duration::from_secs(60))));
+        assert_eq!(window("86400"), Ok(Some(Duration::from_secs(86_400))));
+        for bad in [
+            "-1",
+            "1.5",
+            "10m",
+            "86401",
+            "1e3",
+            "+5",
+            " ",
+            "99999999999999999999",
+        ] {
+            let err = window(bad).unwrap_err();
+            assert_eq!(err, ConfigError::RepeatWindow(bad.to_owned()), "{bad:?}");
+            let message = err.to_string();
+            assert!(
+                message.starts_with(&format!("COUNTER_REPEAT_WINDOW_SECONDS is {bad:?}: ")),
+                "{message}"
+            );
+            assert!(message.ends_with("from 0 (off) to 86400"), "{message}");
+        }
     }
 
     #[test]

@@ -48,6 +48,8 @@ struct HttpDescription {
     method: Option<String>,
     /// The gateway's copy of the `User-Agent` header.
     user_agent: Option<String>,
+    /// The peer address the gateway saw: unlike `X-Forwarded-For`, not the caller's to write.
+    source_ip: Option<String>,
 }
 
 /// Why an event is not an HTTP API request; the runtime reports it as an invocation error.
@@ -96,6 +98,7 @@ pub fn into_request(json: &RawValue) -> Result<Request, NotAnHttpApiEvent> {
         origin: headers.origin,
         referer: headers.referer,
         fetch_site: headers.sec_fetch_site,
+        source_ip: http.source_ip.filter(|ip| !ip.is_empty()),
     })
 }
 
@@ -156,6 +159,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(request.origin, None);
+    }
+
+    #[test]
+    fn the_address_is_the_gateways_never_a_header() {
+        let request = parse(
+            r#"{"version":"2.0","headers":{"x-forwarded-for":"198.51.100.9"},
+                "requestContext":{"http":{"method":"GET","sourceIp":"203.0.113.7"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(request.source_ip.as_deref(), Some("203.0.113.7"));
+        let without = parse(
+            r#"{"version":"2.0","headers":{"x-forwarded-for":"198.51.100.9"},
+                "requestContext":{"http":{"method":"GET","sourceIp":""}}}"#,
+        )
+        .unwrap();
+        assert_eq!(without.source_ip, None, "an empty address is none");
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! `GET /counter?path=P` adds one hit to `P` with a single atomic DynamoDB `UpdateItem` and
 //! answers `200 {"count": N, "counted": true}`; `&increment=false`, or a crawler, reads the
 //! count instead. The data flows one way: [`gateway`] turns the HTTP API event into our
-//! [`Request`], [`request`] validates it, [`store`] counts or reads, [`response`] answers and
-//! [`gateway`] hands that back as the proxy result. [`Counter::handle`] is the middle of it.
+//! [`Request`], [`request`] validates it, [`repeat`] turns one client's repeats into reads,
+//! [`store`] counts or reads, [`response`] answers and [`gateway`] hands that back as the proxy
+//! result. [`Counter::handle`] is the middle of it.
 
 pub mod allow_list;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod gateway;
 pub mod key;
 pub mod origin;
 pub mod query;
+pub mod repeat;
 pub mod request;
 pub mod response;
 pub mod runtime;
@@ -20,7 +22,7 @@ pub mod sdk;
 pub mod store;
 pub mod telemetry;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_runtime::LambdaEvent;
@@ -28,20 +30,37 @@ use serde_json::value::RawValue;
 
 use crate::config::Config;
 use crate::gateway::NotAnHttpApiEvent;
-use crate::request::{Action, Policy, Request};
+use crate::repeat::{Client, RecentHits};
+use crate::request::{Action, Policy, ReadReason, Request};
 use crate::response::Response;
 use crate::store::CounterStore;
 
-/// The function's state for the life of a Lambda sandbox: one store, one policy.
+/// The function's state for the life of a Lambda sandbox: one store, one policy, and what it
+/// recently counted per client when repeats are folded.
 #[derive(Debug, Clone)]
 pub struct Counter {
     store: CounterStore,
     policy: Policy,
+    recent: Option<RecentHits>,
 }
 
 impl Counter {
+    /// A counter that counts every hit the policy allows: no record of repeats.
     pub fn new(store: CounterStore, policy: Policy) -> Self {
-        Counter { store, policy }
+        Counter {
+            store,
+            policy,
+            recent: None,
+        }
+    }
+
+    /// This counter, answering a client's repeats within `window` (none: no record) with a
+    /// read once it has added its allowance ([`repeat::ALLOWANCE`]).
+    pub fn folding_repeats(self, window: Option<Duration>) -> Self {
+        Counter {
+            recent: window.map(RecentHits::new),
+            ..self
+        }
     }
 
     /// Builds the DynamoDB client described by `config` (no network call).
@@ -53,6 +72,7 @@ impl Counter {
     /// The counter `config` describes, reaching DynamoDB through `client`.
     pub fn with_client(client: aws_sdk_dynamodb::Client, config: Config) -> Self {
         Self::new(CounterStore::new(client, &config.table), config.policy)
+            .folding_repeats(config.repeat_window)
     }
 
     /// One invocation, as the runtime hands it over: the proxy result for an HTTP API event,
@@ -98,8 +118,16 @@ impl Counter {
         };
 
         let path = visit.page.as_str();
+        // Consulted only for a hit that would count, after every other rule: a refusal, a
+        // crawler or a view never fills the record.
+        let action = match visit.action {
+            Action::Count if self.is_repeat(request, path, started) => {
+                Action::Read(ReadReason::Repeat)
+            }
+            action => action,
+        };
         // A read says why it did not count; a counted hit has no reason.
-        let (total, reason) = match visit.action {
+        let (total, reason) = match action {
             Action::Count => (self.store.increment(&visit.page).await, None),
             Action::Read(reason) => (self.store.read(&visit.page).await, Some(reason.as_str())),
         };
@@ -132,6 +160,19 @@ impl Counter {
                 response
             }
         }
+    }
+
+    /// Whether this client already added its allowance to `page` within the window. A
+    /// request without an address (a hand-made event) is never a repeat.
+    fn is_repeat(&self, request: &Request, page: &str, now: Instant) -> bool {
+        let (Some(recent), Some(address)) = (&self.recent, request.source_ip.as_deref()) else {
+            return false;
+        };
+        let client = Client {
+            address,
+            user_agent: request.user_agent.as_deref(),
+        };
+        !recent.admits(client, page, now)
     }
 }
 

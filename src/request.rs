@@ -29,6 +29,9 @@ pub struct Request {
     pub referer: Option<String>,
     /// The `Sec-Fetch-Site` header: a browser's word on who sent it, which scripts cannot set.
     pub fetch_site: Option<String>,
+    /// The address the gateway saw the request come from (`requestContext.http.sourceIp`),
+    /// never a header the caller wrote; none in a hand-made event.
+    pub source_ip: Option<String>,
 }
 
 /// The owner's rules beyond the fixed ones: which pages, how long a path, whether crawlers
@@ -78,6 +81,8 @@ pub enum ReadReason {
     Crawler,
     /// A page of a site outside `COUNTER_ALLOWED_ORIGINS` sent it.
     ForeignOrigin,
+    /// This client already added its allowance to this page within the window.
+    Repeat,
 }
 
 impl ReadReason {
@@ -86,6 +91,7 @@ impl ReadReason {
             ReadReason::View => "view",
             ReadReason::Crawler => "crawler",
             ReadReason::ForeignOrigin => "foreign_origin",
+            ReadReason::Repeat => "repeat",
         }
     }
 }

@@ -695,3 +695,57 @@ async fn format_svg_follows_every_rule_of_the_json_answer() {
         }
     }
 }
+
+/// A counter that folds repeats within ten minutes, as deployed.
+fn folding(rules: &[&Rule]) -> cloudresumecounter::Counter {
+    mocked_counter(rules, Policy::default())
+        .folding_repeats(Some(std::time::Duration::from_secs(600)))
+}
+
+#[tokio::test]
+async fn a_repeat_is_one_get_item_and_writes_nothing() {
+    let (write, read) = (answers_42(), expects_read_of("/index.html"));
+    let counter = folding(&[&write, &read]);
+    for _ in 0..3 {
+        let response = counter.handle(&event("get-counter.json"), REQUEST_ID).await;
+        assert_eq!(body_text(&response), r#"{"count":42,"counted":true}"#);
+    }
+    assert_eq!((write.num_calls(), read.num_calls()), (3, 0));
+    let response = counter.handle(&event("get-counter.json"), REQUEST_ID).await;
+    assert_eq!(response.status(), 200);
+    assert_json_headers(&response);
+    assert_eq!(body_text(&response), r#"{"count":9,"counted":false}"#);
+    assert_eq!(
+        (write.num_calls(), read.num_calls()),
+        (3, 1),
+        "one call, a read"
+    );
+}
+
+#[tokio::test]
+async fn views_crawlers_and_refusals_never_use_up_a_clients_allowance() {
+    let (write, read) = (answers_42(), reads_5());
+    let counter = folding(&[&write, &read]);
+    for name in ["view-count.json", "crawler-get.json", "missing-path.json"] {
+        for _ in 0..5 {
+            counter.handle(&event(name), REQUEST_ID).await;
+        }
+    }
+    // The same address and User-Agent as the view: its three hits still count.
+    for _ in 0..3 {
+        let response = counter.handle(&event("get-counter.json"), REQUEST_ID).await;
+        assert_eq!(body_json(&response)["counted"], true);
+    }
+    assert_eq!(write.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn without_a_record_every_hit_of_one_client_counts() {
+    let write = answers_42();
+    let counter = mocked_counter(&[&write], Policy::default()).folding_repeats(None);
+    for _ in 0..10 {
+        let response = counter.handle(&event("get-counter.json"), REQUEST_ID).await;
+        assert_eq!(body_json(&response)["counted"], true);
+    }
+    assert_eq!(write.num_calls(), 10);
+}

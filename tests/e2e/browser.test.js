@@ -9,9 +9,16 @@
 // every load still counts every load. A negative control, with the front's CORS turned off,
 // shows that the same assertion fails when the CORS header is missing. With AllowedOrigins
 // set, the page counts from a listed site and not from another, by script or by image, nor
-// from a page of another site that hides its address. Each test has its own
-// browser context (storage, clock) and counts its own page path, so the tests do not depend on
-// one another.
+// from a page of another site that hides its address. Under pressure: 40 visitors at once
+// through the front's throttle (the stage's rate and burst) all end up shown and counted, by
+// counter.js's retries; a page that only ever gets 429 shows "–" once its retries are spent.
+// Each test has its own browser context (storage, clock) and counts its own page path, so the
+// tests do not depend on one another.
+//
+// Every context is a visitor of its own to the function, which folds one client's repeats: all
+// browsers here connect from 127.0.0.1, and Chromium cannot pick another source address, so each
+// context gets a User-Agent of its own (another Chrome build number), as people behind one NAT
+// differ by browser and version.
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -21,10 +28,10 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { startDynalite } = require('../../tools/local/dynalite');
 const { startRuntimeApi } = require('../../tools/local/runtime-api');
-const { startHttpFront } = require('../../tools/local/http-front');
+const { startHttpFront, stageThrottle } = require('../../tools/local/http-front');
 const { startSite: startExampleSite } = require('../../tools/local/site');
 const { chromiumPath } = require('../../tools/local/chromium');
-const { TABLE, bootstrapPath, freePort } = require('./helpers');
+const { ROOT, TABLE, bootstrapPath, freePort } = require('./helpers');
 
 let CHROMIUM; // found in loadPlaywright: CHROMIUM, else chromium, chromium-browser, google-chrome
 // As rust.md says: without the background-networking flags Chromium keeps dialling out to a
@@ -42,11 +49,15 @@ const CHROMIUM_ARGS = [
 // the API takes for a crawler and answers without counting.
 const DESKTOP_CHROME =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
+let visitors = 0;
+// DESKTOP_CHROME with a build number of its own: another client to the function.
+const visitorAgent = () => DESKTOP_CHROME.replace('156.0.0.0', `156.0.${++visitors}.0`);
 
 // examples/ as a site owner would publish it, asking the API at `apiUrl`; every folder serves
-// the example page (so /a/index.html counts "/a/"), plus `pages` ({ "/plain.html": html }).
-function startSite(apiUrl, pages = {}) {
-  return startExampleSite({ apiUrl, pages });
+// the example page (so /a/index.html counts "/a/"), plus `pages` ({ "/plain.html": html });
+// `retryMs`: how long the page's counter.js keeps asking again.
+function startSite(apiUrl, pages = {}, { retryMs } = {}) {
+  return startExampleSite({ apiUrl, pages, retryMs });
 }
 
 function loadPlaywright() {
@@ -83,6 +94,7 @@ function storedValues(page) {
 const stack = [];
 let browser;
 let db;
+let rt;
 let front;
 let frontWithoutCors;
 const frontLog = [];
@@ -112,7 +124,7 @@ function svgRequests() {
 // what a visitor's would.
 async function openPage(
   t,
-  { userAgent = DESKTOP_CHROME, timezoneId, initScripts = [], automated = false, javaScriptEnabled = true } = {},
+  { userAgent = visitorAgent(), timezoneId, initScripts = [], automated = false, javaScriptEnabled = true } = {},
 ) {
   const context = await browser.newContext({ userAgent: userAgent || undefined, timezoneId, javaScriptEnabled });
   t.after(() => context.close());
@@ -132,7 +144,7 @@ before(async () => {
   const { chromium } = loadPlaywright();
   db = await startDynalite({ table: TABLE });
   stack.push(db.close);
-  const rt = await startRuntimeApi({
+  rt = await startRuntimeApi({
     bootstrap: bootstrapPath(),
     env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint },
   });
@@ -294,7 +306,8 @@ for (const [name, blocked] of Object.entries(BLOCKED_STORAGE)) {
 }
 
 test('negative control: without the CORS header the same assertion fails', async (t) => {
-  const site = await startSite(`${frontWithoutCors.url}/counter`);
+  // No retry: each would count again, the answer being lost only to the page.
+  const site = await startSite(`${frontWithoutCors.url}/counter`, {}, { retryMs: 0 });
   t.after(site.close);
   const page = await openPage(t);
   const messages = [];
@@ -573,4 +586,105 @@ test('with AllowedOrigins the page counts from a listed site, and from another o
   assert.equal((await shown).status(), 200);
   assert.equal(await tableHits('/sites/'), 1, 'a page that hides its address does not count');
   assert.equal(answers().length, 5, JSON.stringify(answers(), null, 1));
+});
+
+const VISITORS = 40;
+
+test(`${VISITORS} visitors opening the page at once through the stage's throttle are all shown and counted`, async (t) => {
+  const log = [];
+  const throttled = await startHttpFront({ invoke: rt.invoke, onRequest: (r) => log.push(r) });
+  t.after(throttled.close);
+  assert.deepEqual(stageThrottle(), { rate: 10, burst: 10 }, 'the stage this test was written for');
+  // counter.js is held back until every page has asked for it, so that all the pages ask the
+  // API in the same moment, as a link shared in a busy place would have them do.
+  const script = fs.readFileSync(path.join(ROOT, 'examples/counter.js'));
+  const waiting = [];
+  const site = await startSite(`${throttled.url}/counter`, {
+    '/crowd/counter.js': (req, res) => {
+      waiting.push(() => res.writeHead(200, { 'content-type': 'text/javascript' }).end(script));
+      if (waiting.length === VISITORS) for (const send of waiting) send();
+    },
+  });
+  t.after(site.close);
+
+  // Opened one after another (40 page loads at once would starve the function of CPU on a
+  // small machine); each then waits for its script, which comes to all at once.
+  const pages = [];
+  for (let i = 0; i < VISITORS; i++) {
+    const page = await openPage(t);
+    await page.goto(`${site.url}/crowd/index.html`, { waitUntil: 'commit' });
+    pages.push(page);
+  }
+  const shown = await Promise.all(pages.map(shownCount));
+  const statuses = {};
+  for (const r of log) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+  t.diagnostic(`the front's answers: ${JSON.stringify(statuses)}`);
+
+  const throttledAnswers = log.filter((r) => r.status === 429);
+  assert.ok(throttledAnswers.length > 0, 'the throttle turned some requests away');
+  for (const r of throttledAnswers) {
+    assert.deepEqual(JSON.parse(r.body), { message: 'Too Many Requests' });
+    assert.equal(r.headers['access-control-allow-origin'], undefined, 'without CORS headers, as the gateway may');
+  }
+  assert.deepEqual(
+    [...shown].sort((a, b) => a - b),
+    Array.from({ length: VISITORS }, (_, i) => i + 1),
+    `every visitor shown a count of its own (the front answered ${JSON.stringify(statuses)})`,
+  );
+  assert.equal(await tableHits('/crowd/'), VISITORS, 'and counted exactly once');
+});
+
+// A front whose bucket never fills: every request is throttled.
+async function alwaysThrottled(t) {
+  const log = [];
+  const closed = await startHttpFront({ invoke: rt.invoke, throttle: { rate: 0, burst: 0 }, onRequest: (r) => log.push(r) });
+  t.after(closed.close);
+  return { url: closed.url, log };
+}
+
+test('a page that only ever gets 429 shows "–" once its retries are spent; a read retries too', async (t) => {
+  const api = await alwaysThrottled(t);
+  const site = await startSite(`${api.url}/counter`, {}, { retryMs: 1000 });
+  t.after(site.close);
+
+  for (const { automated, url } of [
+    { automated: false, url: '/counter?path=%2Fthrottled%2F' },
+    { automated: true, url: '/counter?path=%2Fthrottled%2F&increment=false' },
+  ]) {
+    const seen = api.log.length;
+    const page = await openPage(t, { automated });
+    await page.goto(`${site.url}/throttled/index.html`);
+    await assert.rejects(shownCount(page), /counter\.js failed and shows "–"/);
+    const asked = api.log.slice(seen);
+    assert.ok(asked.length >= 2, `asked again after a 429 (${asked.length} requests)`);
+    assert.deepEqual([...new Set(asked.map((r) => `${r.status} ${r.url}`))], [`429 ${url}`]);
+  }
+  assert.equal(await tableHits('/throttled/'), undefined, 'nothing reached the function');
+});
+
+test('a 5xx the page can read is asked again, and the count shows as soon as an answer comes', async (t) => {
+  const answers = [
+    [503, { error: 'storage_unavailable', message: 'try again' }],
+    [500, { message: 'Internal Server Error' }],
+    [429, { message: 'Too Many Requests' }],
+    [200, { count: 7, counted: true }],
+    [200, { count: 8, counted: true }],
+  ];
+  const asked = [];
+  const site = await startSite(
+    '/api/counter', // the page's own origin, so that the page reads every status
+    {
+      '/api/counter': (req, res) => {
+        asked.push(req.url);
+        const [status, body] = answers[asked.length - 1];
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      },
+    },
+    { retryMs: 5000 },
+  );
+  t.after(site.close);
+  const page = await openPage(t);
+  await page.goto(`${site.url}/flaky/index.html`);
+  assert.equal(await shownCount(page), 7);
+  assert.deepEqual(asked, Array(4).fill('/api/counter?path=%2Fflaky%2F'), 'four asks, none after the answer');
 });

@@ -159,3 +159,40 @@ test("with COUNTER_ALLOWED_ORIGINS the local front's CORS and the function allow
   // No Origin at all (curl): counts, as it always has.
   assert.equal(await count(base, '/origins'), 2);
 });
+
+test("the local front throttles as the stage's settings say, and DEV_THROTTLE=off lets all through", async (t) => {
+  const { stageThrottle, tokenBucket } = require('../../tools/local/http-front');
+  const { rate, burst } = stageThrottle();
+  const template = fs.readFileSync(path.join(__dirname, '../../template.yaml'), 'utf8');
+  assert.ok(template.includes(`ThrottlingBurstLimit: ${burst}\n`) && template.includes(`ThrottlingRateLimit: ${rate}\n`));
+  // The bucket on a clock of our own: the burst at once, then the rate.
+  let now = 0;
+  const take = tokenBucket({ rate, burst }, () => now);
+  assert.equal(Array.from({ length: burst + 5 }, take).filter(Boolean).length, burst);
+  now += 1000;
+  assert.equal(Array.from({ length: rate + 5 }, take).filter(Boolean).length, rate);
+
+  const at = async (env) => {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'counter-dev-'));
+    const ports = { PORT: String(await freePort()), SITE_PORT: String(await freePort()) };
+    const dev = startDevOn({ ...ports, DEV_DATA_DIR: data, BOOTSTRAP: bootstrapPath(), ...env });
+    started.push(dev.child.pid);
+    t.after(async () => {
+      await stop(dev);
+      fs.rmSync(data, { recursive: true, force: true });
+    });
+    return dev.ready;
+  };
+  const burstOf = (base, n) =>
+    Promise.all(Array.from({ length: n }, (_, i) => request(`${base}/counter?path=/throttle-${i}`, { headers: { Origin: 'https://resume.example.com' } })));
+
+  const throttled = await burstOf(await at({}), 3 * burst);
+  const refused = throttled.filter((r) => r.status === 429);
+  assert.ok(refused.length > 0, `none of ${3 * burst} at once refused`);
+  for (const r of refused) {
+    assert.deepEqual(JSON.parse(r.body), { message: 'Too Many Requests' });
+    assert.equal(r.headers['access-control-allow-origin'], undefined, 'no CORS headers, as the gateway may answer');
+  }
+  const open = await burstOf(await at({ DEV_THROTTLE: 'off' }), 3 * burst);
+  assert.deepEqual([...new Set(open.map((r) => r.status))], [200]);
+});

@@ -6,6 +6,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startDynalite } = require('../../tools/local/dynalite');
 const { startRuntimeApi } = require('../../tools/local/runtime-api');
+const { asVisitor } = require('../../tools/local/visitors');
 const { TABLE, EXPECTED, counted, read, image, rejected, assertResponse, bootstrapPath, readEvent, eventFiles, waitFor } = require('./helpers');
 
 let db;
@@ -68,9 +69,9 @@ test('only the accepted requests wrote to the table, once each', async () => {
   assert.deepEqual(await scanTable(), expected);
 });
 
-test('counts rise on every hit of the same path', async () => {
+test('counts rise on every hit of the same path, each from a visitor of its own', async () => {
   const event = readEvent('get-counter.json');
-  for (const count of [2, 3]) assertResponse(await rt.invoke(event), counted(count), `hit ${count}`);
+  for (const count of [2, 3]) assertResponse(await rt.invoke(asVisitor(event, count)), counted(count), `hit ${count}`);
 });
 
 test('a 70 KB query gets 405 for DELETE and POST, 414 for GET, and writes nothing', async () => {
@@ -97,7 +98,7 @@ test('a malformed, non-HTTP event gets an error and the same process serves the 
   assert.equal(bad.error.errorType, 'NotAnHttpApiEvent', 'a stable error type of our own');
   assert.equal(bad.pid, pid);
 
-  const good = await rt.invoke(readEvent('get-counter.json'));
+  const good = await rt.invoke(asVisitor(readEvent('get-counter.json'), 4));
   assertResponse(good, counted(4), 'the valid event after the malformed one');
   assert.equal(good.pid, pid, 'the same process, not a restart');
   assert.equal(rt.sandboxes.length, 1, 'no restart happened');

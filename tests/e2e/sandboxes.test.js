@@ -1,12 +1,14 @@
 'use strict';
 // Several Lambda sandboxes at once: separate bootstrap processes, each under its own Runtime
 // API emulator, hammering one path in one table, as Lambda scales a busy counter out.
-// Atomic ADD must still hand out every count exactly once.
+// Atomic ADD must still hand out every count exactly once. Each hit comes from a visitor of
+// its own: one client's repeats would only read.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { startDynalite } = require('../../tools/local/dynalite');
 const { startRuntimeApi } = require('../../tools/local/runtime-api');
+const { asVisitor } = require('../../tools/local/visitors');
 const { TABLE, bootstrapPath, readEvent } = require('./helpers');
 const SANDBOXES = 4;
 const HITS_EACH = 50;
@@ -26,10 +28,10 @@ test(`${SANDBOXES} bootstrap processes × ${HITS_EACH} hits on one path get dist
   const event = readEvent('get-counter.json');
   // Each sandbox takes one invocation at a time; the sandboxes run side by side.
   const perSandbox = await Promise.all(
-    sandboxes.map(async (rt) => {
+    sandboxes.map(async (rt, s) => {
       const counts = [];
       for (let i = 0; i < HITS_EACH; i++) {
-        const result = await rt.invoke(event);
+        const result = await rt.invoke(asVisitor(event, s * HITS_EACH + i));
         assert.equal(result.payload?.statusCode, 200, JSON.stringify(result));
         counts.push(JSON.parse(result.payload.body).count);
       }

@@ -16,8 +16,14 @@ const { ROOT, TABLE, bootstrapPath, readEvent } = require('./helpers');
 
 // A value to try for each parameter the environment reads that lists no AllowedValues
 // (besides its default).
-// AllowedOrigins: the events/ fixtures' Origin, so their hits count.
-const SAMPLES = { AllowedPaths: '/,/index.html,/blog/*', AllowedOrigins: 'https://resume.example.com', MaxPathBytes: '2048' };
+// AllowedOrigins: the events/ fixtures' Origin, so their hits count; RepeatWindowSeconds: 0,
+// the record of repeats turned off.
+const SAMPLES = {
+  AllowedPaths: '/,/index.html,/blog/*',
+  AllowedOrigins: 'https://resume.example.com',
+  MaxPathBytes: '2048',
+  RepeatWindowSeconds: '0',
+};
 // LoggingConfig's ApplicationLogLevel: the levels Lambda accepts.
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
 // Where our "hit counted" line is written: at INFO.

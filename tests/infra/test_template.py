@@ -79,6 +79,7 @@ def test_function_environment(cfn):
         "COUNTER_COUNT_CRAWLERS": {"Ref": "CountCrawlers"},
         "COUNTER_ALLOWED_ORIGINS": {"Ref": "AllowedOrigins"},
         "COUNTER_MAX_PATH_BYTES": {"Ref": "MaxPathBytes"},
+        "COUNTER_REPEAT_WINDOW_SECONDS": {"Ref": "RepeatWindowSeconds"},
     }
 
 
@@ -105,6 +106,13 @@ def test_crawlers_are_not_counted_by_default(cfn):
     param = cfn["Parameters"]["CountCrawlers"]
     assert param["Default"] == "false"
     assert sorted(param["AllowedValues"]) == ["false", "true"]
+
+
+def test_repeats_are_folded_for_ten_minutes_by_default_and_0_turns_it_off(cfn):
+    param = cfn["Parameters"]["RepeatWindowSeconds"]
+    assert param["Type"] == "Number"
+    assert (param["Default"], param["MinValue"], param["MaxValue"]) == (600, 0, 86400)
+    assert "0 turns it off" in param["Description"]
 
 
 def test_function_logs_json_to_a_log_group_with_retention(cfn):

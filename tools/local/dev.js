@@ -11,8 +11,10 @@
 //   DEV_DATA_DIR    where dynalite keeps its data (.local/dynalite)
 //   DYNAMODB_PORT   dynalite's port (a free one); 8000 lets `sam local invoke` reach it too
 //   DYNAMODB_TABLE  the table (CloudResumeCounterHits, template.yaml's default)
+//   DEV_THROTTLE    `stage` (the default: template.yaml's rate and burst, 429 beyond) or `off`
+//                   (load tests)
 //   COUNTER_ALLOWED_PATHS, COUNTER_COUNT_CRAWLERS, COUNTER_ALLOWED_ORIGINS,
-//   COUNTER_MAX_PATH_BYTES, AWS_LAMBDA_LOG_LEVEL
+//   COUNTER_MAX_PATH_BYTES, COUNTER_REPEAT_WINDOW_SECONDS, AWS_LAMBDA_LOG_LEVEL
 //                   passed to the function; COUNTER_ALLOWED_ORIGINS also sets the front's CORS,
 //                   as AllowedOrigins does the gateway's (list the example site's origin,
 //                   http://127.0.0.1:3001, for its page to count)
@@ -20,7 +22,7 @@
 const fs = require('node:fs');
 const { startDynalite } = require('./dynalite');
 const { startRuntimeApi } = require('./runtime-api');
-const { startHttpFront } = require('./http-front');
+const { startHttpFront, stageThrottle } = require('./http-front');
 const { startSite } = require('./site');
 const { settingsFrom, functionEnv, shown, claimDataDir } = require('./settings');
 
@@ -28,6 +30,12 @@ const env = process.env;
 const settings = { ...settingsFrom(env), port: Number(env.PORT || 3000), sitePort: Number(env.SITE_PORT || 3001) };
 
 const say = (line) => process.stderr.write(`dev: ${line}\n`);
+
+function throttleFrom(value = 'stage') {
+  if (value === 'stage' || value === '') return stageThrottle();
+  if (value === 'off') return false;
+  throw new Error(`DEV_THROTTLE is ${JSON.stringify(value)}: set it to stage (the default) or off`);
+}
 
 async function main() {
   if (!fs.existsSync(settings.bootstrap)) {
@@ -49,6 +57,7 @@ async function main() {
   }
 
   try {
+    const throttle = throttleFrom(env.DEV_THROTTLE);
     const lock = claimDataDir(settings.dataDir);
     stack.push(lock.release);
     const db = await startDynalite({ table: settings.table, path: settings.dataDir, port: settings.dynamoPort });
@@ -69,12 +78,14 @@ async function main() {
       invoke: rt.invoke,
       port: settings.port,
       allowedOrigins: env.COUNTER_ALLOWED_ORIGINS || '',
+      throttle,
       onRequest: (r) => say(`${r.method} ${r.url} -> ${r.status}`),
     });
     stack.push(front.close);
     const site = await startSite({ apiUrl: `${front.url}/counter`, port: settings.sitePort });
     stack.push(site.close);
     say(`example page: ${site.url}/ (it counts "/"; any folder serves it, counting that folder)`);
+    say(throttle ? `throttled as the stage: ${throttle.rate} requests/s, bursts of ${throttle.burst} (DEV_THROTTLE=off: none)` : 'not throttled (DEV_THROTTLE=off)');
     say(`counter ready: ${front.url}/counter?path=/`);
     say(`try: curl '${front.url}/counter?path=/'   (Ctrl-C stops everything)`);
   } catch (err) {

@@ -13,15 +13,51 @@
 // '*') allows only those: a listed Origin is echoed back, any other gets no CORS headers, and
 // the request still reaches the function, as CORS does not stop a request.
 // `cors: false` turns that off (the browser test's negative control).
+// The stage's throttle (DefaultRouteSettings in template.yaml: a token bucket of
+// ThrottlingBurstLimit tokens refilled at ThrottlingRateLimit a second) applies to every request
+// before any route, and the excess gets 429 {"message":"Too Many Requests"} without CORS headers,
+// as the gateway's own answers may come: a page's fetch then sees a network error.
+// `throttle: false` turns it off (load tests); `throttle: { rate, burst }` sets another.
 
+const fs = require('node:fs');
 const http = require('node:http');
+const path = require('node:path');
 const { randomBytes } = require('node:crypto');
+const { performance } = require('node:perf_hooks');
 
 const ROUTE = { method: 'GET', path: '/counter' };
 // Mirrors template.yaml's CounterApi CorsConfiguration. It sets no AllowHeaders, so preflight
 // answers carry no access-control-allow-headers: a page that adds a non-simple request header
 // fails here as it would against the real API.
 const CORS = { allowOrigin: '*', allowMethods: 'GET,OPTIONS', allowHeaders: '', maxAge: '600' };
+
+const TEMPLATE = path.resolve(__dirname, '../../template.yaml');
+
+// The stage's rate and burst, read from the template rather than copied from it.
+function stageThrottle(template = fs.readFileSync(TEMPLATE, 'utf8')) {
+  const settings = template.match(/\n( +)DefaultRouteSettings:\n((?:\1 +.*\n)+)/);
+  const limit = (name) => {
+    const m = settings && settings[2].match(new RegExp(`^ +${name}: (\\d+(?:\\.\\d+)?)$`, 'm'));
+    if (!m) throw new Error(`template.yaml: no ${name} under DefaultRouteSettings`);
+    return Number(m[1]);
+  };
+  return { rate: limit('ThrottlingRateLimit'), burst: limit('ThrottlingBurstLimit') };
+}
+
+// A token bucket: `burst` requests at once, then `rate` a second. Returns take() → whether
+// this request may pass.
+function tokenBucket({ rate, burst }, now = () => performance.now()) {
+  let tokens = burst;
+  let last = now();
+  return () => {
+    const t = now();
+    tokens = Math.min(burst, tokens + ((t - last) / 1000) * rate);
+    last = t;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+}
 
 const utf8 = new TextDecoder('utf-8'); // not fatal: invalid sequences become U+FFFD
 
@@ -147,9 +183,10 @@ function allowOriginFor(origin, allowedOrigins) {
 // The AllowedOrigins text as the template hands it to the gateway: '' allows every origin.
 const originsFrom = (text) => (text ? text.split(',') : null);
 
-async function startHttpFront({ invoke, port = 0, cors = true, allowedOrigins = '', onRequest = null }) {
+async function startHttpFront({ invoke, port = 0, cors = true, allowedOrigins = '', throttle = stageThrottle(), onRequest = null }) {
   if (typeof invoke !== 'function') throw new Error('startHttpFront: `invoke` is required');
   const origins = originsFrom(allowedOrigins);
+  const admits = throttle ? tokenBucket(throttle) : () => true;
 
   async function handle(req, res, body) {
     const requestId = randomBytes(8).toString('base64').replace(/=+$/, '');
@@ -157,7 +194,9 @@ async function startHttpFront({ invoke, port = 0, cors = true, allowedOrigins = 
     const pathname = req.url.split('?')[0];
     let out;
     const allowOrigin = allowOriginFor(origin, origins);
-    if (cors && req.method === 'OPTIONS' && origin && req.headers['access-control-request-method']) {
+    if (!admits()) {
+      out = { status: 429, headers: { 'content-type': 'application/json' }, body: '{"message":"Too Many Requests"}' };
+    } else if (cors && req.method === 'OPTIONS' && origin && req.headers['access-control-request-method']) {
       out = { status: 204, headers: {}, body: '' };
       if (allowOrigin) {
         Object.assign(out.headers, {
@@ -216,4 +255,4 @@ async function startHttpFront({ invoke, port = 0, cors = true, allowedOrigins = 
   };
 }
 
-module.exports = { startHttpFront, toEvent, fromResult, queryParameters, allowOriginFor };
+module.exports = { startHttpFront, stageThrottle, tokenBucket, toEvent, fromResult, queryParameters, allowOriginFor };

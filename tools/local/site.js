@@ -7,6 +7,7 @@
 // Every folder serves examples/index.html (so / counts "/" and /a/index.html counts "/a/"), with
 // `make dev`'s counter address in it replaced by `apiUrl`; other names are files of examples/.
 // `pages` adds routes: { "/plain.html": html } or { "/hook": (req, res) => { ... } }.
+// `retryMs` sets the page's data-counter-retry-ms (how long counter.js keeps asking again).
 
 const fs = require('node:fs');
 const http = require('node:http');
@@ -17,13 +18,14 @@ const EXAMPLES = path.resolve(__dirname, '../../examples');
 const DEV_COUNTER_URL = 'http://127.0.0.1:3000/counter';
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8' };
 
-function examplePage(apiUrl) {
-  const page = fs.readFileSync(path.join(EXAMPLES, 'index.html'), 'utf8');
+function examplePage(apiUrl, retryMs) {
+  let page = fs.readFileSync(path.join(EXAMPLES, 'index.html'), 'utf8');
   if (!page.includes(DEV_COUNTER_URL)) throw new Error(`examples/index.html no longer mentions ${DEV_COUNTER_URL}`);
+  if (retryMs !== undefined) page = page.replace('data-counter-url=', `data-counter-retry-ms="${Number(retryMs)}" data-counter-url=`);
   return page.replaceAll(DEV_COUNTER_URL, apiUrl);
 }
 
-async function startSite({ apiUrl, port = 0, pages = {} }) {
+async function startSite({ apiUrl, port = 0, pages = {}, retryMs }) {
   const server = http.createServer((req, res) => {
     const pathname = req.url.split('?')[0];
     const page = Object.hasOwn(pages, pathname) ? pages[pathname] : null;
@@ -31,7 +33,7 @@ async function startSite({ apiUrl, port = 0, pages = {} }) {
     if (page !== null) return res.writeHead(200, { 'content-type': TYPES['.html'] }).end(page);
     const name = pathname.slice(pathname.lastIndexOf('/') + 1) || 'index.html';
     if (name === 'index.html') {
-      return res.writeHead(200, { 'content-type': TYPES['.html'] }).end(examplePage(apiUrl));
+      return res.writeHead(200, { 'content-type': TYPES['.html'] }).end(examplePage(apiUrl, retryMs));
     }
     const file = path.join(EXAMPLES, name);
     if (!file.startsWith(EXAMPLES + path.sep) || !fs.existsSync(file)) return res.writeHead(404).end();
