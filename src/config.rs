@@ -4,9 +4,10 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::allow_list::{AllowList, AllowListError};
+use crate::key::{DEFAULT_MAX_PATH_BYTES, MAX_PATH_BYTES};
 use crate::origin::{AllowedOrigins, OriginError};
 use crate::repeat;
-use crate::request::{Policy, DEFAULT_MAX_PATH_BYTES, MAX_PATH_BYTES};
+use crate::request::Policy;
 
 /// Everything the function reads from its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,6 +23,22 @@ pub enum KeyError {
     Unreadable,
 }
 
+/// A page path that passed every key rule: the only way to name an item of the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterKey(String);
+
+impl CounterKey {
+    /// `path`, once [`check`] has passed it.
+    pub fn new(path: String, max_bytes: usize) -> Result<Self, KeyError> {
+        check(&path, max_bytes)?;
+        Ok(CounterKey(path))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Checks `path` against every key rule, at most `max_bytes` long. Every white space but U+0020
 /// is unreadable, so what is left to call blank is a path of plain spaces.
 pub fn check(path: &str, max_bytes: usize) -> Result<(), KeyError> {

@@ -2,10 +2,11 @@
 //!
 //! `GET /counter?path=P` adds one hit to `P` with a single atomic DynamoDB `UpdateItem` and
 //! answers `200 {"count": N, "counted": true}`; `&increment=false`, or a crawler, reads the
-//! count instead. The data flows one way: [`gateway`] turns the HTTP API event into our
-//! [`Request`], [`request`] validates it, [`repeat`] turns one client's repeats into reads,
-//! [`store`] counts or reads, [`response`] answers and [`gateway`] hands that back as the proxy
-//! result. [`Counter::handle`] is the middle of it.
+//! count instead. The data flows one way, and so do the imports: [`gateway`] turns the HTTP API
+//! event into our [`Request`]; [`request`] validates it with [`query`], [`key`], [`allow_list`],
+//! [`crawler`] and [`origin`], none of which knows of it; [`repeat`] turns one client's repeats
+//! into reads; [`store`] counts or reads; [`response`] answers, and [`gateway`] hands that back
+//! as the proxy result. [`Counter::handle`] is the middle of it.
 
 pub mod allow_list;
 pub mod config;

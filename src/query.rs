@@ -4,8 +4,6 @@
 
 use percent_encoding::percent_decode_str;
 
-use crate::request::Rejection;
-
 /// What a well-formed query asks for. The key rules on `path` come after, in `request.rs`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
@@ -14,6 +12,21 @@ pub struct Query {
     /// `false` only for `increment=false`: read the count and write nothing.
     pub increment: bool,
     pub format: Format,
+}
+
+/// Why a query cannot be read; `request.rs` answers each as the request's rejection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryError {
+    /// No `path` parameter.
+    MissingPath,
+    /// `path` given more than once.
+    AmbiguousPath,
+    /// A `path` whose escapes are not UTF-8.
+    InvalidEncoding,
+    /// `increment` other than `true` or `false`, or given twice.
+    InvalidIncrement,
+    /// `format` other than `json` or `svg`, or given twice.
+    InvalidFormat,
 }
 
 /// How the count is answered.
@@ -29,7 +42,7 @@ pub enum Format {
 impl Query {
     /// Reads `raw_query` in one pass. The first broken parameter decides the rejection: a
     /// second `path`, `increment` or `format` is refused as soon as it is met.
-    pub fn parse(raw_query: &str) -> Result<Query, Rejection> {
+    pub fn parse(raw_query: &str) -> Result<Query, QueryError> {
         let mut path = None;
         let mut increment = None;
         let mut format = None;
@@ -39,42 +52,42 @@ impl Query {
                 if path.is_some() {
                     // The raw query is the source of truth: API Gateway's parsed parameters
                     // join `?path=a&path=b` into "a,b", a page nobody asked for.
-                    return Err(Rejection::AmbiguousPath);
+                    return Err(QueryError::AmbiguousPath);
                 }
-                path = Some(form_decode(value).ok_or(Rejection::InvalidEncoding)?);
+                path = Some(form_decode(value).ok_or(QueryError::InvalidEncoding)?);
             } else if decodes_to(name, "increment") {
                 let given = [("true", true), ("false", false)];
                 set_once(
                     &mut increment,
                     word(value, given),
-                    Rejection::InvalidIncrement,
+                    QueryError::InvalidIncrement,
                 )?;
             } else if decodes_to(name, "format") {
                 let given = [("json", Format::Json), ("svg", Format::Svg)];
-                set_once(&mut format, word(value, given), Rejection::InvalidFormat)?;
+                set_once(&mut format, word(value, given), QueryError::InvalidFormat)?;
             }
         }
         Ok(Query {
-            path: path.ok_or(Rejection::MissingPath)?,
+            path: path.ok_or(QueryError::MissingPath)?,
             increment: increment.unwrap_or(true),
             format: format.unwrap_or_default(),
         })
     }
 }
 
-/// Fills `slot` with `value`, or refuses with `rejection` when the value is not one of the
+/// Fills `slot` with `value`, or refuses with `error` when the value is not one of the
 /// words allowed or the slot is already filled.
 fn set_once<T>(
     slot: &mut Option<T>,
     value: Option<T>,
-    rejection: Rejection,
-) -> Result<(), Rejection> {
+    error: QueryError,
+) -> Result<(), QueryError> {
     match value {
         Some(value) if slot.is_none() => {
             *slot = Some(value);
             Ok(())
         }
-        _ => Err(rejection),
+        _ => Err(error),
     }
 }
 
@@ -113,7 +126,7 @@ fn form_decode(component: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn path_of(raw_query: &str) -> Result<String, Rejection> {
+    fn path_of(raw_query: &str) -> Result<String, QueryError> {
         Query::parse(raw_query).map(|query| query.path)
     }
 
@@ -140,10 +153,10 @@ mod tests {
             })
         );
         // A `+` is a space, in a name as in a value: neither is a word we know.
-        assert_eq!(path_of("path+=/"), Err(Rejection::MissingPath));
+        assert_eq!(path_of("path+=/"), Err(QueryError::MissingPath));
         assert_eq!(
             Query::parse("path=/&increment=false+"),
-            Err(Rejection::InvalidIncrement)
+            Err(QueryError::InvalidIncrement)
         );
     }
 
@@ -158,27 +171,27 @@ mod tests {
             })
         );
         assert_eq!(path_of("path"), Ok(String::new()));
-        assert_eq!(path_of(""), Err(Rejection::MissingPath));
-        assert_eq!(path_of("increment=false"), Err(Rejection::MissingPath));
+        assert_eq!(path_of(""), Err(QueryError::MissingPath));
+        assert_eq!(path_of("increment=false"), Err(QueryError::MissingPath));
     }
 
     #[test]
     fn refuses_a_path_that_is_not_utf8_but_not_another_parameter_that_is_not() {
-        assert_eq!(path_of("path=%FF"), Err(Rejection::InvalidEncoding));
+        assert_eq!(path_of("path=%FF"), Err(QueryError::InvalidEncoding));
         assert_eq!(path_of("x=%FF&path=a"), Ok("a".to_owned()));
     }
 
     #[test]
     fn each_parameter_is_given_at_most_once() {
         for (query, rejection) in [
-            ("path=a&path=a", Rejection::AmbiguousPath),
-            ("path=a&p%61th=b", Rejection::AmbiguousPath),
+            ("path=a&path=a", QueryError::AmbiguousPath),
+            ("path=a&p%61th=b", QueryError::AmbiguousPath),
             (
                 "path=/&increment=false&increment=false",
-                Rejection::InvalidIncrement,
+                QueryError::InvalidIncrement,
             ),
-            ("path=/&format=svg&format=svg", Rejection::InvalidFormat),
-            ("path=/&format=json&format=svg", Rejection::InvalidFormat),
+            ("path=/&format=svg&format=svg", QueryError::InvalidFormat),
+            ("path=/&format=json&format=svg", QueryError::InvalidFormat),
         ] {
             assert_eq!(Query::parse(query), Err(rejection), "{query}");
         }
@@ -188,15 +201,15 @@ mod tests {
     fn the_first_broken_parameter_decides() {
         assert_eq!(
             Query::parse("path=a&path=%FF"),
-            Err(Rejection::AmbiguousPath)
+            Err(QueryError::AmbiguousPath)
         );
         assert_eq!(
             Query::parse("increment=no&path=%FF"),
-            Err(Rejection::InvalidIncrement)
+            Err(QueryError::InvalidIncrement)
         );
         assert_eq!(
             Query::parse("path=%FF&increment=no"),
-            Err(Rejection::InvalidEncoding)
+            Err(QueryError::InvalidEncoding)
         );
     }
 
@@ -208,10 +221,10 @@ mod tests {
         assert_eq!(format("format=svg&path=/"), Ok(Format::Svg));
         for bad in ["png", "SVG", "", "svg%00", "svg+", "%FF"] {
             let query = format!("path=/&format={bad}");
-            assert_eq!(format(&query), Err(Rejection::InvalidFormat), "{bad}");
+            assert_eq!(format(&query), Err(QueryError::InvalidFormat), "{bad}");
         }
-        assert_eq!(format("path=/&format"), Err(Rejection::InvalidFormat));
+        assert_eq!(format("path=/&format"), Err(QueryError::InvalidFormat));
         // Refused as met, before the missing path is known.
-        assert_eq!(format("format=png"), Err(Rejection::InvalidFormat));
+        assert_eq!(format("format=png"), Err(QueryError::InvalidFormat));
     }
 }

@@ -5,10 +5,9 @@
 
 use crate::allow_list::AllowList;
 use crate::crawler;
-use crate::key::{self, KeyError};
-pub use crate::key::{is_unreadable, DEFAULT_MAX_PATH_BYTES, MAX_PATH_BYTES};
+use crate::key::{CounterKey, KeyError, DEFAULT_MAX_PATH_BYTES};
 use crate::origin::AllowedOrigins;
-use crate::query::{Format, Query};
+use crate::query::{Format, Query, QueryError};
 
 /// The longest raw query string read. The HTTP API's whole request line is at most 10 KiB,
 /// so no browser comes near this; a direct invoke of the function can send anything.
@@ -96,17 +95,6 @@ impl ReadReason {
     }
 }
 
-/// A page path that passed every rule: the key rules of [`key::check`], and the allow-list
-/// when there is one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CounterKey(String);
-
-impl CounterKey {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
 /// Why a request was refused. `response.rs` turns each into a status code and a JSON body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rejection {
@@ -169,21 +157,35 @@ pub fn visit(request: &Request, policy: &Policy) -> Result<Visit, Rejection> {
 /// Checks a decoded `path` value against the key rules, the policy's cap and its allow-list.
 pub fn validate(path: String, policy: &Policy) -> Result<CounterKey, Rejection> {
     let max_bytes = policy.max_path_bytes;
-    key::check(&path, max_bytes).map_err(|error| match error {
+    let page = CounterKey::new(path, max_bytes).map_err(|error| match error {
         KeyError::Blank => Rejection::MissingPath,
         KeyError::TooLong => Rejection::PathTooLong { max_bytes },
         KeyError::Unreadable => Rejection::UnreadableCharacter,
     })?;
     let allowed_paths = policy.allowed_paths.as_ref();
-    if allowed_paths.is_some_and(|allowed| !allowed.allows(&path)) {
+    if allowed_paths.is_some_and(|allowed| !allowed.allows(page.as_str())) {
         return Err(Rejection::PathNotAllowed);
     }
-    Ok(CounterKey(path))
+    Ok(page)
+}
+
+/// The query's refusals are the request's.
+impl From<QueryError> for Rejection {
+    fn from(error: QueryError) -> Self {
+        match error {
+            QueryError::MissingPath => Rejection::MissingPath,
+            QueryError::AmbiguousPath => Rejection::AmbiguousPath,
+            QueryError::InvalidEncoding => Rejection::InvalidEncoding,
+            QueryError::InvalidIncrement => Rejection::InvalidIncrement,
+            QueryError::InvalidFormat => Rejection::InvalidFormat,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::MAX_PATH_BYTES;
 
     const CHROME: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
                           Chrome/131.0.0.0 Safari/537.36";

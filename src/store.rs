@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 
-use crate::request::CounterKey;
+use crate::key::CounterKey;
 
 /// The key attribute of the table; the template declares it as the HASH key of type S.
 pub const KEY_ATTRIBUTE: &str = "path";

@@ -16,8 +16,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_types::body::SdkBody;
+use cloudresumecounter::key::MAX_PATH_BYTES;
 use cloudresumecounter::origin::AllowedOrigins;
-use cloudresumecounter::request::{Policy, Request, MAX_PATH_BYTES};
+use cloudresumecounter::request::{Policy, Request};
 use cloudresumecounter::response::Response;
 use common::{
     allowing, body_json, body_text, event, event_json, get_with_query, header, mocked_counter,

@@ -11,10 +11,9 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, Rule};
-use cloudresumecounter::query::{Format, Query};
-use cloudresumecounter::request::{
-    is_unreadable, Policy, Rejection, Request, DEFAULT_MAX_PATH_BYTES,
-};
+use cloudresumecounter::key::{is_unreadable, DEFAULT_MAX_PATH_BYTES};
+use cloudresumecounter::query::{Format, Query, QueryError};
+use cloudresumecounter::request::{Policy, Request};
 use cloudresumecounter::response::{self, Response};
 use cloudresumecounter::Counter;
 use common::{
@@ -244,7 +243,7 @@ fn events_of_other_kinds_are_refused_before_the_handler() {
 
 /// The query rules the plain way: every name and value decoded in full by the decoder the
 /// function shipped with before it used percent-encoding, then read from left to right.
-fn oracle_query(raw_query: &str) -> Result<Query, Rejection> {
+fn oracle_query(raw_query: &str) -> Result<Query, QueryError> {
     let mut path = None;
     let mut increment = None;
     let mut format = None;
@@ -253,27 +252,27 @@ fn oracle_query(raw_query: &str) -> Result<Query, Rejection> {
         let name = String::from_utf8(oracle_decode(raw_name));
         let value = String::from_utf8(oracle_decode(raw_value));
         match name.as_deref() {
-            Ok("path") if path.is_some() => return Err(Rejection::AmbiguousPath),
-            Ok("path") => path = Some(value.map_err(|_| Rejection::InvalidEncoding)?),
+            Ok("path") if path.is_some() => return Err(QueryError::AmbiguousPath),
+            Ok("path") => path = Some(value.map_err(|_| QueryError::InvalidEncoding)?),
             Ok("increment") => {
                 increment = match (increment, value.as_deref()) {
                     (None, Ok("true")) => Some(true),
                     (None, Ok("false")) => Some(false),
-                    _ => return Err(Rejection::InvalidIncrement),
+                    _ => return Err(QueryError::InvalidIncrement),
                 }
             }
             Ok("format") => {
                 format = match (format, value.as_deref()) {
                     (None, Ok("json")) => Some(Format::Json),
                     (None, Ok("svg")) => Some(Format::Svg),
-                    _ => return Err(Rejection::InvalidFormat),
+                    _ => return Err(QueryError::InvalidFormat),
                 }
             }
             _ => {}
         }
     }
     Ok(Query {
-        path: path.ok_or(Rejection::MissingPath)?,
+        path: path.ok_or(QueryError::MissingPath)?,
         increment: increment.unwrap_or(true),
         format: format.unwrap_or(Format::Json),
     })
