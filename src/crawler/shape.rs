@@ -30,7 +30,7 @@ const REDUCED_MODEL: u8 = b'K';
 /// ends the Android version and the `)` that ends the platform; `None` for any other shape.
 pub(super) fn device_part(ua: &[u8]) -> Option<(usize, usize)> {
     let platform = ua.strip_prefix(ANDROID_PLATFORM)?;
-    let len = platform.iter().position(|&b| b == b')')?;
+    let len = memchr::memchr(b')', platform)?;
     let end = ANDROID_PLATFORM.len() + len;
     if !ua[end..].starts_with(AFTER_PLATFORM) {
         return None;
