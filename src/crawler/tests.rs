@@ -449,10 +449,11 @@ fn bytes_read(ua: &str) -> usize {
     shape + start_read + anywhere_read + people_read
 }
 
-/// The costliest User-Agent found (bench/README.md, "Who counts", has its instructions): an
-/// Android browser's opening, then letters up to the cap and `;`. The pass over its shape looks
-/// for the platform's end to the last byte, the rules matching anywhere read it all (`;\s\w+;$`
-/// matches only at its end), and then the person rules, which follow a browser's platform, too.
+/// The costliest User-Agent found (bench/README.md, "Who counts, second pass", has its
+/// instructions): an Android browser's opening, then letters up to the cap and `;`. The pass over
+/// its shape looks for the platform's end to the last byte, the rules matching anywhere read it
+/// all (`;\s\w+;$` matches only at its end), and then the person rules, which follow a browser's
+/// platform, read it too.
 fn costliest() -> String {
     let opening = "Mozilla/5.0 (Linux; Android 14; ";
     format!(
