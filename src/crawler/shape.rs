@@ -2,20 +2,20 @@
 //!
 //! Chrome and WebViews on Android name the device in the platform part:
 //! `Mozilla/5.0 (Linux; Android 14; <model> Build/…; wv) AppleWebKit/…`, and makers name their
-//! phones and TVs anything ("Spider 8", "XBot Junior", "4K Google TV Stick"). So before the DFAs
-//! run, each segment after the Android version in such a platform that reads like a model
-//! (`<model>` or `<model> Build/<id>`, no other `/`) is read as `K`, the model Chrome itself sends
-//! since its User-Agent reduction; `wv`, and a segment that names a product (`DuplexWeb-Google/1.0`),
-//! stay. What follows the platform, the
-//! product tokens (Googlebot, GPTBot, HeadlessChrome, a link-preview fetcher's name), is read as
-//! sent. Figures are the rule generator's part: a crawler word that starts or ends with a digit
-//! (isbot's `24x7`) never matches inside a longer number (`1024x720`, `2822MB`).
+//! phones and TVs anything ("Spider 8", "XBot Junior", "4K Google TV Stick"). So before the rules
+//! matching anywhere run, each segment after the Android version in such a platform that reads
+//! like a model (`<model>` or `<model> Build/<id>`, no other `/`) is read as `K`, the model Chrome
+//! itself sends since its User-Agent reduction; `wv`, and a segment that names a product
+//! (`DuplexWeb-Google/1.0`), stay. What follows the platform, the product tokens (Googlebot,
+//! GPTBot, HeadlessChrome, a link-preview fetcher's name), is read as sent. Figures are the rule
+//! generator's part: a crawler word that starts or ends with a digit (isbot's `24x7`) never
+//! matches inside a longer number (`1024x720`, `2822MB`).
 //!
 //! Why a pass here rather than rules anchored outside the platform: a DFA that tells "inside an
 //! Android platform" apart runs in step with every crawler rule, multiplying the states of DFAs
 //! already split to fit their size; this pass costs every other User-Agent one compare of its
-//! first bytes (desktop Chrome parts at `Windows`), and an Android one a copy onto the stack of
-//! at most [`MAX_USER_AGENT_BYTES`], read once: no allocation, the work still linear.
+//! first bytes (desktop Chrome parts from it at the 14th), and an Android one a copy onto the
+//! stack of at most [`MAX_USER_AGENT_BYTES`], read once: no allocation, the work still linear.
 
 use super::MAX_USER_AGENT_BYTES;
 
