@@ -9,6 +9,9 @@
 //! Why DFAs, and not the `regex` crate: a DFA reads each byte once, so no User-Agent, however
 //! crafted, costs more than a few reads of its length; `regex` would also compile every
 //! pattern at start-up. Letters match whatever their case, as isbot intends.
+//!
+//! The rules read a browser's User-Agent by its parts: the device an Android browser names in
+//! its platform is no crawler's word (src/crawler/shape.rs).
 
 use regex_automata::dfa::{dense, Automaton};
 use regex_automata::util::primitives::PatternID;
@@ -37,6 +40,21 @@ fn classify(ua: &[u8]) -> Option<Crawler> {
     if ua.len() > MAX_USER_AGENT_BYTES {
         return Some(Crawler::TooLong);
     }
+    let mut buf;
+    let read = match shape::device_part(ua) {
+        Some(device) => {
+            buf = [0; MAX_USER_AGENT_BYTES];
+            shape::without_device(ua, device, &mut buf)
+        }
+        None => ua,
+    };
+    judge(ua, read)
+}
+
+/// The rules' verdict: those anchored at the start and the person rules on `ua` as sent (they
+/// describe a whole User-Agent's shape, which no model name makes), the others on `read`, the
+/// User-Agent as [`shape`] reads it.
+fn judge(ua: &[u8], read: &[u8]) -> Option<Crawler> {
     let dfas = &*DFAS;
     let rule = dfas
         .at_start
@@ -45,7 +63,7 @@ fn classify(ua: &[u8]) -> Option<Crawler> {
     let rule = rule.or_else(|| {
         dfas.anywhere
             .iter()
-            .find_map(|g| g.first_match(ua, Anchored::No))
+            .find_map(|g| g.first_match(read, Anchored::No))
     })?;
     let person = dfas
         .people
@@ -139,6 +157,8 @@ impl Loaded {
         (found, ua.len())
     }
 }
+
+mod shape;
 
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 //! oracle that runs every rule on its own with regex-automata's general engine.
 
 use super::*;
+use proptest::prelude::*;
 use regex_automata::meta::Regex;
 use regex_automata::util::primitives::StateID;
 use regex_automata::util::syntax;
@@ -14,6 +15,11 @@ const USER_AGENTS: &str = include_str!("../../tests/ua/user-agents.txt");
 const IN_APP_BROWSERS: &str = include_str!("../../tests/ua/in-app-browsers.txt");
 /// Scripts, HTTP libraries, monitors and crawlers that once counted.
 const SCRIPTS_AND_CRAWLERS: &str = include_str!("../../tests/ua/scripts-and-crawlers.txt");
+/// People once refused for a crawler's word in their phone's model name, their app's own tag or
+/// their screen's size.
+const PHONES_AND_APPS: &str = include_str!("../../tests/ua/phones-and-apps.txt");
+/// A UA parser's test sets: `category <TAB> User-Agent`.
+const WOOTHEE: &str = include_str!("../../tests/ua/woothee.txt");
 
 /// In isbot's browser fixture, but tools that load pages for their own ends: set apart by
 /// src/crawler/ours.txt, each with its reason there.
@@ -23,6 +29,7 @@ const TOOLS_IN_THE_BROWSER_FIXTURE: &[&str] = &[
     "Miniature.io/",
     "Yahoo! Slurp",
     "MozacFetch/",
+    "Amzn-User/",
 ];
 
 /// The command-line clients people test a deployed counter with: they count, by decision.
@@ -81,13 +88,21 @@ fn oracle_rules() -> Vec<(&'static str, Regex, &'static str)> {
 }
 
 /// What the rules say, tried one by one: the crawler rules that match, or none when a person
-/// rule matches.
+/// rule matches. The rules anchored at the start, and the person rules, read `ua` as sent; the
+/// others read it as [`shape`] does.
 fn oracle(rules: &[(&str, Regex, &'static str)], ua: &str) -> Vec<&'static str> {
+    let at_start: Vec<u16> = AT_START.iter().flat_map(|g| g.rules).copied().collect();
+    let read = as_read(ua);
     let matching = |kind: &'static str| {
+        let (ua, read, at_start) = (ua, &read, &at_start);
         rules
             .iter()
-            .filter(move |(k, regex, _)| *k == kind && regex.is_match(ua.as_bytes()))
-            .map(|(_, _, line)| *line)
+            .enumerate()
+            .filter(move |(n, (k, regex, _))| {
+                let sent = kind == "person" || at_start.contains(&(*n as u16));
+                *k == kind && regex.is_match(if sent { ua } else { read })
+            })
+            .map(|(_, (_, _, line))| *line)
     };
     if matching("person").next().is_some() {
         return Vec::new();
@@ -106,6 +121,18 @@ fn rule_line(ua: &str) -> String {
             .to_owned(),
         Some(Crawler::TooLong) => "longer than MAX_USER_AGENT_BYTES".to_owned(),
         None => "no rule".to_owned(),
+    }
+}
+
+/// `ua` as the rules read it: an Android browser's device part as the reduced model.
+fn as_read(ua: &str) -> String {
+    let mut buf = [0; MAX_USER_AGENT_BYTES];
+    match shape::device_part(ua.as_bytes()).filter(|_| ua.len() <= MAX_USER_AGENT_BYTES) {
+        Some(device) => {
+            let read = shape::without_device(ua.as_bytes(), device, &mut buf);
+            String::from_utf8(read.to_vec()).expect("splits only at ASCII")
+        }
+        None => ua.to_owned(),
     }
 }
 
@@ -175,6 +202,134 @@ fn in_app_browsers_and_webviews_count() {
 }
 
 #[test]
+fn phones_whose_model_and_apps_whose_tags_hold_a_crawlers_word_count() {
+    let people: Vec<&str> = PHONES_AND_APPS.lines().collect();
+    assert!(people.len() >= 20, "{}", people.len());
+    for ua in people {
+        assert_counts(ua, "phone or app");
+    }
+}
+
+/// Refused though woothee calls them a PC's or a phone's, each for its reason.
+const REFUSED_IN_WOOTHEE: &[(&str, &str)] = &[
+    ("VocusBot", "a news aggregator's crawler"),
+    ("/pc2m/", "a gateway that fetches PC pages for old phones"),
+    (
+        "Google Wireless Transcoder",
+        "Google's page transcoder for old phones",
+    ),
+    (
+        "livedoor-Mobile-Gateway",
+        "a gateway that fetches pages for old phones",
+    ),
+    (
+        "Instapaper/",
+        "a read-later service that fetches the page to keep it",
+    ),
+    ("RSS Version 2.0", "a feed reader"),
+    (
+        "DDIPOCKET",
+        "a 2000s PHS phone: 50 bytes without a space read like a token",
+    ),
+    (
+        "Sleipnir/2.9.9",
+        "an old browser that sent its bare name, as scripts do",
+    ),
+    (
+        "GoogleT5",
+        "Internet Explorer 8 with Google's toolbar, which isbot calls Google's",
+    ),
+];
+
+/// Counted by decision: how people try a deployed counter (src/crawler/ours.txt).
+fn is_command_line_client(ua: &str) -> bool {
+    let rule = Regex::builder()
+        .syntax(syntax::Config::new().case_insensitive(true))
+        .build(r"^(curl|wget2?|httpie)/[\w.-]+( \([\w.-]+\))?$")
+        .unwrap();
+    rule.is_match(ua)
+}
+
+/// woothee's people (PCs, phones, consoles) and its crawlers (its `misc` is scripts and feed
+/// readers, crawlers to us), as `(people refused, crawlers counted)`.
+fn woothee_verdicts() -> (Vec<&'static str>, Vec<&'static str>) {
+    let (mut refused, mut counted) = (Vec::new(), Vec::new());
+    for line in WOOTHEE.lines() {
+        let (category, ua) = line.split_once('\t').expect("category <TAB> User-Agent");
+        match category {
+            "pc" | "smartphone" | "mobilephone" | "appliance" if is_crawler(ua) => refused.push(ua),
+            "crawler" | "misc" if !is_crawler(ua) && !is_command_line_client(ua) => {
+                counted.push(ua)
+            }
+            _ => {}
+        }
+    }
+    (refused, counted)
+}
+
+#[test]
+fn woothees_people_count_and_its_crawlers_are_caught_but_the_known_few() {
+    assert!(WOOTHEE.lines().count() > 240);
+    let (refused, counted) = woothee_verdicts();
+    let unknown: Vec<_> = refused
+        .iter()
+        .filter(|ua| !REFUSED_IN_WOOTHEE.iter().any(|(mark, _)| ua.contains(mark)))
+        .collect();
+    assert!(unknown.is_empty(), "people refused: {unknown:#?}");
+    assert_eq!(refused.len(), REFUSED_IN_WOOTHEE.len(), "{refused:#?}");
+    assert!(counted.is_empty(), "crawlers counted: {counted:#?}");
+}
+
+#[test]
+fn an_android_browsers_device_part_reads_as_the_reduced_model() {
+    for (ua, read) in [
+        (
+            "Mozilla/5.0 (Linux; Android 10; Spider 8) AppleWebKit/537.36",
+            "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14; XBot Junior Build/UP1A.231005.007; wv) AppleWebKit/537.36",
+            "Mozilla/5.0 (Linux; Android 14; K; wv) AppleWebKit/537.36",
+        ),
+        (
+            "Mozilla/5.0 (Linux; U; Android 4.4.2; en-us; Capture+ Build/KOT49H) AppleWebKit/534.30",
+            "Mozilla/5.0 (Linux; U; Android 4.4.2; K; K) AppleWebKit/534.30",
+        ),
+        // No device part, or not a browser's shape: read as sent.
+        ("Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36", "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36"),
+        ("Mozilla/5.0 (Linux; Android 14; Spider) Gecko/1", "Mozilla/5.0 (Linux; Android 14; Spider) Gecko/1"),
+        ("Mozilla/5.0 (Linux; x86_64; Spider) AppleWebKit/1", "Mozilla/5.0 (Linux; x86_64; Spider) AppleWebKit/1"),
+        // A segment that names a product is no model.
+        (
+            "Mozilla/5.0 (Linux; Android 8.0; Pixel 2 Build/OPD3; DuplexWeb-Google/1.0) AppleWebKit/1",
+            "Mozilla/5.0 (Linux; Android 8.0; K; DuplexWeb-Google/1.0) AppleWebKit/1",
+        ),
+        (CHROME, CHROME),
+    ] {
+        assert_eq!(as_read(ua), read, "{ua:?}");
+    }
+}
+
+/// What follows the platform is read as sent, so crawlers that borrow a phone's shape are caught.
+#[test]
+fn crawlers_in_an_android_browsers_shape_are_caught() {
+    const PHONE: &str = "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.204 Mobile Safari/537.36";
+    for tail in [
+        "(compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "(compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+        "(compatible; GPTBot/1.2; +https://openai.com/gptbot)",
+        "(compatible; Google-InspectionTool/1.0)",
+        "TelegramBot (like TwitterBot)",
+    ] {
+        assert_does_not_count(&format!("{PHONE} {tail}"), tail);
+    }
+    assert_does_not_count(
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Mobile Safari/537.36",
+        "headless Chrome",
+    );
+}
+
+#[test]
 fn command_line_clients_and_no_user_agent_count() {
     for ua in COMMAND_LINE_CLIENTS.iter().chain(&[""]) {
         assert_counts(ua, "command-line client");
@@ -240,6 +395,12 @@ fn the_dfas_agree_with_each_rule_run_on_its_own() {
     let mut samples: Vec<String> = fixtures
         .chain(USER_AGENTS.lines().map(str::to_owned))
         .chain(IN_APP_BROWSERS.lines().map(str::to_owned))
+        .chain(PHONES_AND_APPS.lines().map(str::to_owned))
+        .chain(
+            WOOTHEE
+                .lines()
+                .filter_map(|l| Some(l.split_once('\t')?.1.to_owned())),
+        )
         .chain(SCRIPTS_AND_CRAWLERS.lines().map(str::to_owned))
         .collect();
     // Cut some at every character, so `$`, `\b` and the rewritten look-arounds meet the end.
@@ -259,34 +420,54 @@ fn the_dfas_agree_with_each_rule_run_on_its_own() {
     }
 }
 
-/// Bytes the DFAs read to judge `ua`, all of them asked.
+/// Bytes read to judge `ua`, as [`classify`] reads them: the pass over its shape (at most the
+/// whole User-Agent when it opens like an Android browser's, its first bytes otherwise), each
+/// DFA of the crawler rules, and when one matched, each DFA of the person rules.
 fn bytes_read(ua: &str) -> usize {
+    let shape = if ua.starts_with("Mozilla/5.0 (Linux; ") {
+        ua.len()
+    } else {
+        "Mozilla/5.0 (Linux; ".len()
+    };
+    let read_as = as_read(ua);
     let dfas = &*DFAS;
-    let (start, anywhere, people) = (&dfas.at_start, &dfas.anywhere, &dfas.people);
-    let read = |groups: &[Loaded], anchored| {
+    let read = |groups: &[Loaded], ua: &str, anchored| {
         groups
             .iter()
-            .map(|g| g.search(ua.as_bytes(), anchored).1)
-            .sum::<usize>()
+            .map(|g| g.search(ua.as_bytes(), anchored))
+            .fold((false, 0), |(hit, sum), (found, n)| {
+                (hit || found.is_some(), sum + n)
+            })
     };
-    read(start, Anchored::Yes) + read(anywhere, Anchored::No) + read(people, Anchored::No)
+    let (at_start, start_read) = read(&dfas.at_start, ua, Anchored::Yes);
+    let (anywhere, anywhere_read) = read(&dfas.anywhere, &read_as, Anchored::No);
+    let people_read = if at_start || anywhere {
+        read(&dfas.people, ua, Anchored::No).1
+    } else {
+        0
+    };
+    shape + start_read + anywhere_read + people_read
 }
 
-/// The costliest User-Agent found (bench/README.md, "Who counts", has its instructions): letters
-/// up to the cap. The rules anchored at the start keep reading it, `^[^ ]{50,}$` matches only at
-/// its end, and then the person rules read it too.
+/// The costliest User-Agent found (bench/README.md, "Who counts, second pass", has its
+/// instructions): an Android browser's opening, then letters up to the cap and `;`. The pass over
+/// its shape looks for the platform's end to the last byte, the rules matching anywhere read it
+/// all (`;\s\w+;$` matches only at its end), and then the person rules, which follow a browser's
+/// platform, read it too.
 fn costliest() -> String {
-    "a".repeat(MAX_USER_AGENT_BYTES)
+    let opening = "Mozilla/5.0 (Linux; Android 14; ";
+    format!(
+        "{opening}{};",
+        "a".repeat(MAX_USER_AGENT_BYTES - opening.len() - 1)
+    )
 }
 
 #[test]
 fn work_is_linear_in_the_length_and_bounded() {
-    let dfa_count = PEOPLE.len() + AT_START.len() + ANYWHERE.len();
+    // Each DFA reads a User-Agent at most once, and so does the pass over its shape.
+    let reads = PEOPLE.len() + AT_START.len() + ANYWHERE.len() + 1;
     let worst = bytes_read(&costliest());
-    assert!(
-        worst <= dfa_count * MAX_USER_AGENT_BYTES,
-        "{worst} bytes read"
-    );
+    assert!(worst <= reads * MAX_USER_AGENT_BYTES, "{worst} bytes read");
     let n = MAX_USER_AGENT_BYTES;
     let others = [
         "a".repeat(n - 1) + ";",
@@ -296,6 +477,17 @@ fn work_is_linear_in_the_length_and_bounded() {
         "1".repeat(n),
         "google".repeat(n / 6),
         "a/1.0 ".repeat(n / 6),
+        "a".repeat(n),
+        format!("Mozilla/5.0 ({}", "a".repeat(n - 14)) + ";",
+        format!("Mozilla/5.0 (Linux; Android 14; {}", "a".repeat(n - 32)),
+        format!(
+            "Mozilla/5.0 (Linux; Android 14; {}) AppleWebKit/",
+            "Spider".repeat(n / 6 - 8)
+        ),
+        format!(
+            "Mozilla/5.0 (Linux; Android 14; K) AppleWebKit/ {}",
+            "a".repeat(n - 48)
+        ),
     ];
     for ua in &others {
         let read = bytes_read(ua);
@@ -325,7 +517,7 @@ fn a_search_counts_the_bytes_up_to_the_deciding_one() {
         (&DFAS.anywhere, Anchored::No),
         (&DFAS.people, Anchored::No),
     ];
-    let worst = "a".repeat(MAX_USER_AGENT_BYTES - 1) + ";";
+    let worst = costliest();
     let samples = [
         CHROME,
         &worst,
@@ -357,4 +549,86 @@ fn a_search_counts_the_bytes_up_to_the_deciding_one() {
         }
     }
     assert!(decided_early > 0, "no search was decided before the end");
+}
+
+/// Chrome on Android, as phones, tablets and TVs send it: reduced, with a build id, a WebView.
+fn chrome_on_android(model: &str, form: usize) -> String {
+    const CHROME_TAIL: &str =
+        "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.135 Mobile Safari/537.36";
+    match form {
+        0 => format!("Mozilla/5.0 (Linux; Android 14; {model}) {CHROME_TAIL}"),
+        1 => format!("Mozilla/5.0 (Linux; Android 13; {model} Build/TP1A.220624.014) {CHROME_TAIL}"),
+        2 => format!("Mozilla/5.0 (Linux; Android 12; {model} Build/SP1A.210812.016; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/131.0.6778.135 Mobile Safari/537.36"),
+        _ => format!("Mozilla/5.0 (Linux; U; Android 4.4.2; en-us; {model} Build/KOT49H) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30"),
+    }
+}
+
+/// Model names: crawler words (isbot's and ours) among letters, digits, spaces and `+-_`.
+fn model_name() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        "[A-Za-z0-9 +_-]{1,8}",
+        prop::sample::select(vec![
+            "bot",
+            "Bot",
+            "XBot",
+            "bots_",
+            "Spider",
+            "crawler",
+            "Google",
+            "google",
+            "news",
+            "Radar",
+            "Capture",
+            "JAVA",
+            "Discovery",
+            "headless",
+            "scan",
+            "http",
+            "tools",
+            "preview",
+            "proxy",
+            "feed",
+            "24x7",
+            "monitor",
+            "check",
+            "python",
+            "Googlebot",
+            "bingbot",
+            "GPTBot",
+            "HeadlessChrome",
+            "curl",
+            "wget",
+            "node",
+            "url",
+            "library",
+            "server",
+            "sogou",
+            "archive",
+            "audit",
+            "grab",
+            "insight",
+            "ylt",
+            "gtmetrix",
+        ])
+        .prop_map(str::to_owned),
+    ];
+    proptest::collection::vec(piece, 1..5).prop_map(|pieces| pieces.join(" "))
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 1024,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    })]
+
+    /// No model name changes the verdict on Chrome for Android: a person's, like Chrome's own
+    /// reduced model `K`.
+    #[test]
+    fn no_android_model_name_changes_the_verdict(model in model_name(), form in 0..4usize) {
+        let reduced = chrome_on_android("K", form);
+        proptest::prop_assert!(!is_crawler(&reduced), "{}", reduced);
+        let ua = chrome_on_android(&model, form);
+        proptest::prop_assert!(!is_crawler(&ua), "refused {:?} by rule {}", ua, rule_line(&ua));
+    }
 }

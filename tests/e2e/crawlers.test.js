@@ -14,7 +14,7 @@ const { fixture: fixtureAt } = require('../ua/fixture');
 const fixture = (name) => fixtureAt(path.join(ROOT, 'tests/ua', name));
 
 // Tools in isbot's browser fixture that load pages for their own ends (src/crawler/ours.txt).
-const TOOLS = ['GTmetrix', 'YLT', 'Miniature.io/', 'Yahoo! Slurp', 'MozacFetch/'];
+const TOOLS = ['GTmetrix', 'YLT', 'Miniature.io/', 'Yahoo! Slurp', 'MozacFetch/', 'Amzn-User/'];
 // Counted by decision: how people try a deployed counter.
 const COMMAND_LINE = /^(curl|wget2?|httpie)\/[\w.-]+( \([\w.-]+\))?$/i;
 
@@ -24,6 +24,7 @@ const people = [
   ...fixture('isbot-browsers.yml').filter((ua) => !TOOLS.some((t) => ua.includes(t))),
   ...lines('user-agents.txt'),
   ...lines('in-app-browsers.txt'),
+  ...lines('phones-and-apps.txt'),
 ];
 const crawlers = [...fixture('isbot-crawlers.yml'), ...lines('scripts-and-crawlers.txt')];
 
@@ -61,7 +62,9 @@ test("isbot's crawlers and the named scripts do not count, but for the command-l
 
 test('the verdicts agree with the npm package isbot, but for our own rules', async (t) => {
   const differ = [];
-  const ours = lines('scripts-and-crawlers.txt').filter((ua) => !isbot(ua)); // Dart: ours.txt
+  // Ours: the scripts isbot lets through (ours.txt), and the phones and apps isbot refuses for a
+  // word in the device's name or the app's tag (src/crawler/shape.rs, ours.txt).
+  const ours = [...lines('scripts-and-crawlers.txt').filter((ua) => !isbot(ua)), ...lines('phones-and-apps.txt')];
   for (const ua of [...people, ...crawlers].filter((ua) => !ours.includes(ua))) {
     if ((await counted(ua)) === isbot(ua) && !COMMAND_LINE.test(ua)) differ.push(ua);
   }
@@ -69,4 +72,29 @@ test('the verdicts agree with the npm package isbot, but for our own rules', asy
   // but the command-line clients, which isbot calls bots.
   assert.deepEqual(differ, []);
   t.diagnostic(`${people.length + crawlers.length} User-Agents, verdicts as isbot's`);
+});
+
+// woothee's test sets, labelled by that UA parser: its people are PCs, phones and consoles; its
+// crawlers, and its `misc` (scripts, feed readers), are crawlers to us. A few it calls people are
+// refused, each for its reason (src/crawler/tests.rs, REFUSED_IN_WOOTHEE).
+const REFUSED_IN_WOOTHEE = ['VocusBot', '/pc2m/', 'Google Wireless Transcoder', 'livedoor-Mobile-Gateway',
+  'Instapaper/', 'RSS Version 2.0', 'DDIPOCKET', 'Sleipnir/2.9.9', 'GoogleT5'];
+
+test("woothee's people count and its crawlers do not, but for the known few", async (t) => {
+  const labelled = lines('woothee.txt').map((line) => line.split('\t'));
+  const [refused, slipped] = [[], []];
+  let [people, crawlers] = [0, 0];
+  for (const [category, ua] of labelled) {
+    if (['pc', 'smartphone', 'mobilephone', 'appliance'].includes(category)) {
+      people++;
+      if (!(await counted(ua))) refused.push(ua);
+    } else if (['crawler', 'misc'].includes(category) && !COMMAND_LINE.test(ua)) {
+      crawlers++;
+      if (await counted(ua)) slipped.push(ua);
+    }
+  }
+  assert.deepEqual(refused.filter((ua) => !REFUSED_IN_WOOTHEE.some((m) => ua.includes(m))), [], 'people refused');
+  assert.equal(refused.length, REFUSED_IN_WOOTHEE.length, refused.join('\n'));
+  assert.deepEqual(slipped, [], 'crawlers counted');
+  t.diagnostic(`woothee: ${refused.length} of ${people} people refused, ${crawlers - slipped.length} of ${crawlers} crawlers caught`);
 });
