@@ -540,7 +540,9 @@ test('with AllowedOrigins the page counts from a listed site, and from another o
 <title>hidden</title><img src="${api}?path=%2Fsites%2F&amp;format=svg" alt="views">`;
   const ours = await startSite(api);
   t.after(ours.close);
-  const theirs = await startSite(api, { '/hidden.html': hiddenPage });
+  // Their page cannot read our answers, which to counter.js looks like a gateway's error: it asks
+  // again, for one second here rather than the fifteen a visitor would wait.
+  const theirs = await startSite(api, { '/hidden.html': hiddenPage }, { retryMs: 1000 });
   t.after(theirs.close);
   const rt = await startRuntimeApi({
     bootstrap: bootstrapPath(),
@@ -567,7 +569,9 @@ test('with AllowedOrigins the page counts from a listed site, and from another o
   await foreign.goto(`${theirs.url}/sites/index.html`);
   await assert.rejects(shownCount(foreign), /counter\.js failed/);
   assert.equal(await tableHits('/sites/'), 1, 'their page did not count');
-  assert.deepEqual(sentFrom(theirs).answers, [{ count: 1, counted: false }], 'it was sent, and read');
+  const theirAnswers = sentFrom(theirs).answers;
+  assert.ok(theirAnswers.length >= 1, 'their page sent its request');
+  for (const answer of theirAnswers) assert.deepEqual(answer, { count: 1, counted: false }, 'and each one only read');
 
   // By image, where no CORS applies: both pages show the count; only ours adds to it.
   const before = (await tableHits('/')) ?? 0;
@@ -585,7 +589,7 @@ test('with AllowedOrigins the page counts from a listed site, and from another o
   await hidden.goto(`${theirs.url}/hidden.html`);
   assert.equal((await shown).status(), 200);
   assert.equal(await tableHits('/sites/'), 1, 'a page that hides its address does not count');
-  assert.equal(answers().length, 5, JSON.stringify(answers(), null, 1));
+  assert.equal(answers().length, 4 + theirAnswers.length, JSON.stringify(answers(), null, 1));
 });
 
 const VISITORS = 40;
