@@ -15,6 +15,7 @@ and a second conftest.py in the same pytest run would shadow theirs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -254,9 +255,15 @@ def cloudformation() -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    with serving(Handler) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` on a free loopback port, for the block's length; yields its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
@@ -503,15 +510,9 @@ def batch_proxy(dynalite: str) -> Iterator[BatchWriteProxy]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    proxy.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serving(Handler) as url:
+        proxy.endpoint = url
         yield proxy
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def listed_keys(tmp_path: Path) -> list[str]:
