@@ -215,6 +215,9 @@ mod tests {
             ("https://ada_example", "host"),
             ("https://user@ada.example", "user"),
             ("https://café.example", "ASCII"),
+            // Brackets belong to an IPv6 address, and only around one.
+            ("http://[]", "host"),
+            ("http://a]", "host"),
             (" https://ada.example", "blank"),
             ("https://ada.example ", "blank"),
             ("", "empty"),
