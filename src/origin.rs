@@ -218,6 +218,9 @@ mod tests {
             // Brackets belong to an IPv6 address, and only around one.
             ("http://[]", "host"),
             ("http://a]", "host"),
+            ("http://[fe80::g]", "host"),
+            ("https://ada.example.", "host"),
+            ("https://.ada.example", "host"),
             (" https://ada.example", "blank"),
             ("https://ada.example ", "blank"),
             ("", "empty"),
