@@ -14,9 +14,7 @@
 //! its platform is no crawler's word (src/crawler/shape.rs).
 
 use regex_automata::dfa::{dense, Automaton};
-use regex_automata::util::primitives::PatternID;
-use regex_automata::util::start;
-use regex_automata::Anchored;
+use regex_automata::{Anchored, HalfMatch, Input};
 use std::sync::LazyLock;
 
 /// Longer User-Agents are not a browser's: the longest person's in the test corpora is about
@@ -126,36 +124,20 @@ impl Group {
 compile_error!("build.rs writes the crawler DFAs little-endian");
 
 impl Loaded {
-    /// The first rule of this DFA that matches `ua`, reading each byte at most once.
+    /// The first rule of this DFA that matches `ua`.
     fn first_match(&self, ua: &[u8], anchored: Anchored) -> Option<u16> {
-        self.search(ua, anchored)
-            .0
-            .map(|id| self.rules[id.as_usize()])
+        let found = search_earliest(&self.dfa, ua, anchored)?;
+        Some(self.rules[found.pattern().as_usize()])
     }
+}
 
-    /// The pattern matched, if any, and how many bytes were read to decide.
-    fn search(&self, ua: &[u8], anchored: Anchored) -> (Option<PatternID>, usize) {
-        let dfa = &self.dfa;
-        let Ok(mut state) = dfa.start_state(&start::Config::new().anchored(anchored)) else {
-            return (None, 0);
-        };
-        for (at, &byte) in ua.iter().enumerate() {
-            state = dfa.next_state(state, byte);
-            if dfa.is_special_state(state) {
-                if dfa.is_match_state(state) {
-                    return (Some(dfa.match_pattern(state, 0)), at + 1);
-                }
-                if dfa.is_dead_state(state) || dfa.is_quit_state(state) {
-                    return (None, at + 1);
-                }
-            }
-        }
-        state = dfa.next_eoi_state(state);
-        let found = dfa
-            .is_match_state(state)
-            .then(|| dfa.match_pattern(state, 0));
-        (found, ua.len())
-    }
+/// The first match a search of `ua` finds: stopping there (`earliest`), rather than looking on
+/// for a longer match, a DFA reads each byte at most once.
+fn search_earliest(dfa: &impl Automaton, ua: &[u8], anchored: Anchored) -> Option<HalfMatch> {
+    let input = Input::new(ua).anchored(anchored).earliest(true);
+    // A search fails only on a quit byte or a start kind the DFA lacks, and build.rs gives
+    // neither; were one there, the rule simply would not match.
+    dfa.try_search_fwd(&input).ok().flatten()
 }
 
 mod shape;

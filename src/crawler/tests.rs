@@ -3,9 +3,12 @@
 
 use super::*;
 use proptest::prelude::*;
+use regex_automata::dfa::StartError;
 use regex_automata::meta::Regex;
-use regex_automata::util::primitives::StateID;
+use regex_automata::util::primitives::{PatternID, StateID};
+use regex_automata::util::start;
 use regex_automata::util::syntax;
+use std::cell::Cell;
 
 const RULES_TXT: &str = include_str!("rules.txt");
 const ISBOT_BROWSERS: &str = include_str!("../../tests/ua/isbot-browsers.yml");
@@ -420,8 +423,8 @@ fn the_dfas_agree_with_each_rule_run_on_its_own() {
     }
 }
 
-/// Bytes read to judge `ua`, as [`classify`] reads them: the pass over its shape (at most the
-/// whole User-Agent when it opens like an Android browser's, its first bytes otherwise), each
+/// Transitions taken to judge `ua`, as [`classify`] searches: the pass over its shape (at most
+/// the whole User-Agent when it opens like an Android browser's, its first bytes otherwise), each
 /// DFA of the crawler rules, and when one matched, each DFA of the person rules.
 fn bytes_read(ua: &str) -> usize {
     let shape = if ua.starts_with("Mozilla/5.0 (Linux; ") {
@@ -432,12 +435,10 @@ fn bytes_read(ua: &str) -> usize {
     let read_as = as_read(ua);
     let dfas = &*DFAS;
     let read = |groups: &[Loaded], ua: &str, anchored| {
-        groups
-            .iter()
-            .map(|g| g.search(ua.as_bytes(), anchored))
-            .fold((false, 0), |(hit, sum), (found, n)| {
-                (hit || found.is_some(), sum + n)
-            })
+        groups.iter().fold((false, 0), |(hit, sum), g| {
+            let (found, steps) = counted_search(g, ua, anchored);
+            (hit || found.is_some(), sum + steps)
+        })
     };
     let (at_start, start_read) = read(&dfas.at_start, ua, Anchored::Yes);
     let (anywhere, anywhere_read) = read(&dfas.anywhere, &read_as, Anchored::No);
@@ -447,6 +448,106 @@ fn bytes_read(ua: &str) -> usize {
         0
     };
     shape + start_read + anywhere_read + people_read
+}
+
+/// [`search_earliest`] through `loaded`'s DFA, and the transitions that search took.
+fn counted_search(loaded: &Loaded, ua: &str, anchored: Anchored) -> (Option<HalfMatch>, usize) {
+    let counting = Counting {
+        dfa: &loaded.dfa,
+        steps: Cell::new(0),
+    };
+    let found = search_earliest(&counting, ua.as_bytes(), anchored);
+    (found, counting.steps.get())
+}
+
+/// A DFA that counts the transitions a search takes through it. That is all of a search's work
+/// on these DFAs: build.rs turns off acceleration, which would skip bytes with `memchr`.
+struct Counting<'a> {
+    dfa: &'a dense::DFA<&'static [u32]>,
+    steps: Cell<usize>,
+}
+
+impl Counting<'_> {
+    fn step(&self) {
+        self.steps.set(self.steps.get() + 1);
+    }
+}
+
+// SAFETY: each answer is the wrapped DFA's own, so they agree with each other as its do.
+unsafe impl Automaton for Counting<'_> {
+    fn next_state(&self, current: StateID, input: u8) -> StateID {
+        self.step();
+        self.dfa.next_state(current, input)
+    }
+
+    unsafe fn next_state_unchecked(&self, current: StateID, input: u8) -> StateID {
+        self.step();
+        // SAFETY: the caller's promise that `current` is valid holds for the wrapped DFA.
+        unsafe { self.dfa.next_state_unchecked(current, input) }
+    }
+
+    fn next_eoi_state(&self, current: StateID) -> StateID {
+        self.step();
+        self.dfa.next_eoi_state(current)
+    }
+
+    fn start_state(&self, config: &start::Config) -> Result<StateID, StartError> {
+        self.dfa.start_state(config)
+    }
+
+    fn universal_start_state(&self, mode: Anchored) -> Option<StateID> {
+        self.dfa.universal_start_state(mode)
+    }
+
+    fn is_special_state(&self, id: StateID) -> bool {
+        self.dfa.is_special_state(id)
+    }
+
+    fn is_dead_state(&self, id: StateID) -> bool {
+        self.dfa.is_dead_state(id)
+    }
+
+    fn is_quit_state(&self, id: StateID) -> bool {
+        self.dfa.is_quit_state(id)
+    }
+
+    fn is_match_state(&self, id: StateID) -> bool {
+        self.dfa.is_match_state(id)
+    }
+
+    fn is_start_state(&self, id: StateID) -> bool {
+        self.dfa.is_start_state(id)
+    }
+
+    fn is_accel_state(&self, id: StateID) -> bool {
+        let accelerated = self.dfa.is_accel_state(id);
+        assert!(!accelerated, "an accelerated state skips bytes uncounted");
+        accelerated
+    }
+
+    fn pattern_len(&self) -> usize {
+        self.dfa.pattern_len()
+    }
+
+    fn match_len(&self, id: StateID) -> usize {
+        self.dfa.match_len(id)
+    }
+
+    fn match_pattern(&self, id: StateID, index: usize) -> PatternID {
+        self.dfa.match_pattern(id, index)
+    }
+
+    fn has_empty(&self) -> bool {
+        self.dfa.has_empty()
+    }
+
+    fn is_utf8(&self) -> bool {
+        self.dfa.is_utf8()
+    }
+
+    fn is_always_start_anchored(&self) -> bool {
+        self.dfa.is_always_start_anchored()
+    }
 }
 
 /// The costliest User-Agent found (bench/README.md, "Who counts, second pass", has its
@@ -503,15 +604,11 @@ fn work_is_linear_in_the_length_and_bounded() {
     );
 }
 
-/// Whether a search stops at `state`: what it has read decides the answer.
-fn decides(dfa: &dense::DFA<&'static [u32]>, state: StateID) -> bool {
-    dfa.is_match_state(state) || dfa.is_dead_state(state) || dfa.is_quit_state(state)
-}
-
-/// The count `bytes_read` sums is exact, so the bounds above measure what they say: a search
-/// reads up to and including the byte that decided it, or the whole User-Agent, and no further.
+/// The count is the search's own: the counted search finds what the function's does, takes at
+/// most one transition per byte and one at the end, and stops at the byte that shows a match
+/// (a DFA enters its match state one byte after the match ends).
 #[test]
-fn a_search_counts_the_bytes_up_to_the_deciding_one() {
+fn a_search_takes_a_transition_per_byte_read() {
     let groups = [
         (&DFAS.at_start, Anchored::Yes),
         (&DFAS.anywhere, Anchored::No),
@@ -530,21 +627,13 @@ fn a_search_counts_the_bytes_up_to_the_deciding_one() {
     for ua in samples {
         for (group, anchored) in groups {
             for loaded in group.iter() {
-                let dfa = &loaded.dfa;
-                let (_, read) = loaded.search(ua.as_bytes(), anchored);
-                let start = dfa.start_state(&start::Config::new().anchored(anchored));
-                let Ok(mut state) = start else { continue };
-                assert!((1..=ua.len()).contains(&read), "{read} of {ua:?}");
-                for &byte in &ua.as_bytes()[..read - 1] {
-                    state = dfa.next_state(state, byte);
-                    assert!(!decides(dfa, state), "read past the decision in {ua:?}");
+                let (found, steps) = counted_search(loaded, ua, anchored);
+                assert_eq!(found, search_earliest(&loaded.dfa, ua.as_bytes(), anchored));
+                assert!((1..=ua.len() + 1).contains(&steps), "{steps} for {ua:?}");
+                if let Some(found) = found {
+                    assert_eq!(steps, found.offset() + 1, "read past the match in {ua:?}");
                 }
-                state = dfa.next_state(state, ua.as_bytes()[read - 1]);
-                if decides(dfa, state) {
-                    decided_early += 1;
-                } else {
-                    assert_eq!(read, ua.len(), "stopped undecided in {ua:?}");
-                }
+                decided_early += usize::from(steps < ua.len());
             }
         }
     }
