@@ -59,44 +59,26 @@ def test_access_log_line_is_json_with_the_request_fields_and_no_client_ip(cfn):
 
 ALARM_NAMESPACE = {"Fn::Sub": "cloudresumecounter/${AWS::StackName}"}
 
-# What each alarm watches and when it fires (OPERATIONS.md): a Sum of at least 1, per Period
-# seconds; "3 of 5" is DatapointsToAlarm of EvaluationPeriods.
+# What each alarm watches and when it fires (OPERATIONS.md): a Sum of at least 1 per period;
+# (3, 5) is DatapointsToAlarm of EvaluationPeriods.
 ALARMS = {
-    "FunctionErrorsAlarm": {
-        "Namespace": "AWS/Lambda",
-        "MetricName": "Errors",
-        "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": "CounterFunction"}}],
-        "Period": 300,
-        "EvaluationPeriods": 1,
-        "DatapointsToAlarm": None,
-    },
-    "Api5xxAlarm": {
-        "Namespace": "AWS/ApiGateway",
-        "MetricName": "5xx",
-        "Dimensions": [
-            {"Name": "ApiId", "Value": {"Ref": API}},
-            {"Name": "Stage", "Value": "$default"},
-        ],
-        "Period": 300,
-        "EvaluationPeriods": 1,
-        "DatapointsToAlarm": None,
-    },
-    "ThrottledRequestsAlarm": {
-        "Namespace": ALARM_NAMESPACE,
-        "MetricName": "ThrottledRequests",
-        "Dimensions": None,
-        "Period": 60,
-        "EvaluationPeriods": 5,
-        "DatapointsToAlarm": 3,
-    },
+    "FunctionErrorsAlarm": (
+        "AWS/Lambda", "Errors", [{"Name": "FunctionName", "Value": {"Ref": "CounterFunction"}}], 300, (None, 1),
+    ),
+    "Api5xxAlarm": (
+        "AWS/ApiGateway", "5xx",
+        [{"Name": "ApiId", "Value": {"Ref": API}}, {"Name": "Stage", "Value": "$default"}], 300, (None, 1),
+    ),
+    "ThrottledRequestsAlarm": (ALARM_NAMESPACE, "ThrottledRequests", None, 60, (3, 5)),
 }
 
 
 @pytest.mark.parametrize("name", sorted(ALARMS))
 def test_alarm_watches_its_metric(cfn, name):
     props = resources_of_type(cfn, "AWS::CloudWatch::Alarm")[name]["Properties"]
-    for key, expected in ALARMS[name].items():
-        assert props.get(key) == expected, f"{name}.{key}: {props.get(key)!r} != {expected!r}"
+    keys = ("Namespace", "MetricName", "Dimensions", "Period", "DatapointsToAlarm", "EvaluationPeriods")
+    namespace, metric, dimensions, period, (datapoints, periods) = ALARMS[name]
+    assert tuple(props.get(k) for k in keys) == (namespace, metric, dimensions, period, datapoints, periods)
     assert (props["Statistic"], props["ComparisonOperator"], props["Threshold"]) == (
         "Sum", "GreaterThanOrEqualToThreshold", 1,
     )
@@ -113,7 +95,7 @@ def test_throttled_requests_are_counted_from_the_access_log(cfn):
     assert props["FilterPattern"].replace(" ", "") == '{$.status="429"}'
     (transformation,) = props["MetricTransformations"]
     assert transformation["MetricNamespace"] == ALARM_NAMESPACE
-    assert transformation["MetricName"] == ALARMS["ThrottledRequestsAlarm"]["MetricName"]
+    assert transformation["MetricName"] == ALARMS["ThrottledRequestsAlarm"][1]
     assert transformation["MetricValue"] == "1"
 
 
