@@ -3,7 +3,7 @@
 #   1. cfn-lint template.yaml pipeline.yaml   any finding fails (errors, warnings, informational)
 #   2. sam validate --lint               SAM's own validation plus its cfn-lint pass
 #   3. pytest tests/infra tests/ops      the transformed template's properties (CORS, throttle,
-#                                        Retain, PITR, deletion protection, IAM scope, env,
+#                                        Retain, deletion protection, IAM scope, env,
 #                                        outputs, access log, alarms, dashboard), cfn-lint per
 #                                        runtime (the W2531 decision), samconfig, buildspecs, SVG,
 #                                        checkov's waivers and a weakened template failing it,

