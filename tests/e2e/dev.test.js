@@ -8,23 +8,23 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const net = require('node:net');
-const { bootstrapPath, startDev: startDevOn, request, freePort, isAlive, childPids } = require('./helpers');
+const { bootstrapPath, startDev: startDevOn, request, freePort, childPids } = require('./helpers');
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'counter-dev-'));
-const started = []; // every pid seen, killed at the end whatever happened
+const started = []; // every dev.js, stopped at the end whatever happened
 
-after(() => {
-  for (const pid of started) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  fs.rmSync(`${dataDir}.dev-pid`, { force: true }); // left behind only if dev.js was killed
+after(async () => {
+  for (const dev of started) await dev.stop();
+  for (const dir of fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith(path.basename(dataDir)))) {
+    fs.rmSync(path.join(os.tmpdir(), dir), { recursive: true, force: true }); // and the locks a killed run leaves
+  }
 });
 
-// dev.js on `port` (the example site on `sitePort`) with this file's data folder; every pid is
-// remembered, to be killed at the end.
+// dev.js on `port` (the example site on `sitePort`) with this file's data folder.
 function startDev(port, sitePort, settings = {}) {
   const env = { PORT: String(port), SITE_PORT: String(sitePort), DEV_DATA_DIR: dataDir, BOOTSTRAP: bootstrapPath(), ...settings };
   const dev = startDevOn(env);
-  started.push(dev.child.pid);
+  started.push(dev);
   return dev;
 }
 
@@ -51,12 +51,9 @@ async function count(base, p) {
 }
 
 async function stop(dev) {
-  const children = childPids(dev.child.pid);
-  started.push(...children);
-  dev.child.kill('SIGINT');
-  const { code, signal, output } = await dev.exited;
+  const { code, signal, output, left } = await dev.stop();
   assert.equal(code, 0, `dev.js stops cleanly on Ctrl-C (${signal}):\n${output}`);
-  for (const pid of children) assert.equal(isAlive(pid), false, `child ${pid} of dev.js is gone`);
+  assert.deepEqual(left, [], 'every child of dev.js is gone');
 }
 
 test('make dev serves rising counts on 127.0.0.1, keeps them across a restart, and Ctrl-C stops it all', async () => {
@@ -172,15 +169,10 @@ test("the local front throttles as the stage's settings say, and DEV_THROTTLE=of
   now += 1000;
   assert.equal(Array.from({ length: rate + 5 }, take).filter(Boolean).length, rate);
 
+  // Each on data of its own: two dev.js may not share a folder.
   const at = async (env) => {
-    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'counter-dev-'));
-    const ports = { PORT: String(await freePort()), SITE_PORT: String(await freePort()) };
-    const dev = startDevOn({ ...ports, DEV_DATA_DIR: data, BOOTSTRAP: bootstrapPath(), ...env });
-    started.push(dev.child.pid);
-    t.after(async () => {
-      await stop(dev);
-      fs.rmSync(data, { recursive: true, force: true });
-    });
+    const dev = startDev(await freePort(), await freePort(), { DEV_DATA_DIR: fs.mkdtempSync(`${dataDir}-`), ...env });
+    t.after(() => stop(dev));
     return dev.ready;
   };
   const burstOf = (base, n) =>

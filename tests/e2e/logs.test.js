@@ -5,8 +5,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startDynalite } = require('../../tools/local/dynalite');
-const { startRuntimeApi } = require('../../tools/local/runtime-api');
-const { TABLE, bootstrapPath, readEvent, waitFor } = require('./helpers');
+const { TABLE, readEvent, startFunction } = require('./helpers');
 
 const SECRETS = {
   cookie: 'session=cookie-secret-4f1d',
@@ -26,18 +25,8 @@ after(async () => {
 });
 
 async function runtimeAt(level, t) {
-  const rt = await startRuntimeApi({
-    bootstrap: bootstrapPath(),
-    logLines: 100_000,
-    env: {
-      DYNAMODB_TABLE: TABLE,
-      DYNAMODB_ENDPOINT: db.endpoint,
-      AWS_LAMBDA_LOG_LEVEL: level,
-      AWS_SECRET_ACCESS_KEY: SECRETS.awsKey,
-      AWS_SESSION_TOKEN: SECRETS.awsToken,
-    },
-  });
-  t.after(() => rt.close());
+  const env = { AWS_LAMBDA_LOG_LEVEL: level, AWS_SECRET_ACCESS_KEY: SECRETS.awsKey, AWS_SESSION_TOKEN: SECRETS.awsToken };
+  const rt = await startFunction(db.endpoint, env, { t, logLines: 100_000 });
   await rt.ready();
   return rt;
 }
@@ -70,14 +59,12 @@ test('an invocation error logs our ERROR line with the request id and our error 
   const rt = await runtimeAt('INFO', t);
   const result = await rt.invoke({ hello: 'world' });
   assert.equal(result.error?.errorType, 'NotAnHttpApiEvent');
-  const stdout = () => rt.logs.filter((l) => l.stream === 'stdout').map((l) => JSON.parse(l.line));
-  await waitFor('an ERROR line', () => stdout().some((line) => line.level === 'ERROR'));
   // The next request's line proves the pipe has delivered everything before it.
-  await rt.invoke(readEvent('get-counter.json'));
-  await waitFor('the next line', () => stdout().some((line) => line.status === 200));
+  await rt.lineOf((await rt.invoke(readEvent('get-counter.json'))).requestId);
+  const stdout = rt.logs.filter((l) => l.stream === 'stdout').map((l) => JSON.parse(l.line));
   // lambda_runtime logs the handler's error too, as its Debug text and without the id.
-  const errors = stdout().filter((line) => line.level === 'ERROR' && line.error_type);
-  assert.equal(errors.length, 1, `one ERROR line of ours: ${JSON.stringify(stdout())}`);
+  const errors = stdout.filter((line) => line.level === 'ERROR' && line.error_type);
+  assert.equal(errors.length, 1, `one ERROR line of ours: ${JSON.stringify(stdout)}`);
   assert.equal(errors[0].request_id, result.requestId);
   assert.equal(errors[0].error_type, 'NotAnHttpApiEvent');
 });

@@ -12,11 +12,9 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { startDynalite } = require('../../tools/local/dynalite');
-const { startRuntimeApi } = require('../../tools/local/runtime-api');
 const { startHttpFront } = require('../../tools/local/http-front');
-const { TABLE, bootstrapPath, startDev, request, freePort, isAlive, childPids } = require('./helpers');
+const { ROOT, TABLE, bootstrapPath, startDev, startFunction, request, freePort } = require('./helpers');
 
-const ROOT = path.resolve(__dirname, '../..');
 const cleanup = [];
 after(async () => {
   for (const step of cleanup.reverse()) await step();
@@ -51,10 +49,7 @@ test("make smoke passes on make dev's counter, adds one, and read-only adds noth
   };
   const dev = startDev(env);
   cleanup.push(async () => {
-    const children = childPids(dev.child.pid);
-    dev.child.kill('SIGINT');
-    await dev.exited;
-    for (const pid of children) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    await dev.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
   const base = await dev.ready;
@@ -75,10 +70,7 @@ test("make smoke passes on make dev's counter, adds one, and read-only adds noth
 test('make smoke fails against a counter that answers without CORS', async () => {
   const db = await startDynalite({ table: TABLE });
   cleanup.push(db.close);
-  const rt = await startRuntimeApi({
-    bootstrap: bootstrapPath(),
-    env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint },
-  });
+  const rt = await startFunction(db.endpoint);
   cleanup.push(rt.close);
   await rt.ready();
   const front = await startHttpFront({ invoke: rt.invoke, cors: false });
