@@ -29,20 +29,14 @@ function startDev(port, sitePort, settings = {}) {
 }
 
 // This machine's non-loopback IPv4 addresses: the front and dynalite must not answer on them.
-function externalAddresses() {
-  return Object.values(os.networkInterfaces())
-    .flat()
-    .filter((a) => a.family === 'IPv4' && !a.internal)
-    .map((a) => a.address);
-}
+const externalAddresses = () =>
+  Object.values(os.networkInterfaces()).flat().filter((a) => a.family === 'IPv4' && !a.internal).map((a) => a.address);
 
-function reachable(host, port) {
-  return new Promise((resolve) => {
+const reachable = (host, port) =>
+  new Promise((resolve) => {
     const socket = net.connect({ host, port });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
+    socket.once('connect', () => (socket.destroy(), resolve(true))).once('error', () => resolve(false));
   });
-}
 
 async function count(base, p) {
   const res = await request(`${base}/counter?path=${encodeURIComponent(p)}`);
@@ -101,29 +95,23 @@ test('the local front answers CORS as the HTTP API does and routes only GET /cou
     method: 'OPTIONS',
     headers: { ...origin, 'Access-Control-Request-Method': 'GET' },
   });
-  assert.equal(preflight.status, 204);
-  assert.equal(preflight.headers['access-control-allow-origin'], '*');
-  assert.equal(preflight.headers['access-control-allow-methods'], 'GET,OPTIONS');
-  assert.equal(preflight.headers['access-control-max-age'], '600');
+  const { headers: h } = preflight;
+  assert.deepEqual([preflight.status, h['access-control-allow-origin'], h['access-control-allow-methods'], h['access-control-max-age']],
+    [204, '*', 'GET,OPTIONS', '600']);
 
   const withOrigin = await request(`${base}/counter?path=/cors`, { headers: origin });
-  assert.equal(withOrigin.status, 200);
-  assert.equal(withOrigin.headers['access-control-allow-origin'], '*');
-  assert.equal(withOrigin.headers['content-type'], 'application/json');
-  assert.equal(withOrigin.headers['cache-control'], 'no-store');
-
+  const { headers: w } = withOrigin;
+  assert.deepEqual([withOrigin.status, w['access-control-allow-origin'], w['content-type'], w['cache-control']],
+    [200, '*', 'application/json', 'no-store']);
   const withoutOrigin = await request(`${base}/counter?path=/cors`);
   assert.equal(withoutOrigin.headers['access-control-allow-origin'], undefined, 'no Origin, no CORS headers');
 
-  const rejectedWithOrigin = await request(`${base}/counter`, { headers: origin });
-  assert.equal(rejectedWithOrigin.status, 400);
-  assert.equal(JSON.parse(rejectedWithOrigin.body).error, 'missing_path');
-  assert.equal(rejectedWithOrigin.headers['access-control-allow-origin'], '*', 'errors are readable cross-origin too');
-
+  const refused = await request(`${base}/counter`, { headers: origin });
+  assert.deepEqual([refused.status, JSON.parse(refused.body).error], [400, 'missing_path']);
+  assert.equal(refused.headers['access-control-allow-origin'], '*', 'errors are readable cross-origin too');
   // The query string reaches the function raw: bytes that are not UTF-8 are its to refuse.
   const notUtf8 = await request(`${base}/counter?path=%FF`);
-  assert.equal(notUtf8.status, 400);
-  assert.equal(JSON.parse(notUtf8.body).error, 'invalid_path');
+  assert.deepEqual([notUtf8.status, JSON.parse(notUtf8.body).error], [400, 'invalid_path']);
 
   for (const [method, url] of [['POST', '/counter?path=/'], ['GET', '/other?path=/']]) {
     const res = await request(`${base}${url}`, { method });
@@ -178,13 +166,9 @@ test("the local front throttles as the stage's settings say, and DEV_THROTTLE=of
   const burstOf = (base, n) =>
     Promise.all(Array.from({ length: n }, (_, i) => request(`${base}/counter?path=/throttle-${i}`, { headers: { Origin: 'https://resume.example.com' } })));
 
+  // What a 429 carries: browser.test.js, through the same front.
   const throttled = await burstOf(await at({}), 3 * burst);
-  const refused = throttled.filter((r) => r.status === 429);
-  assert.ok(refused.length > 0, `none of ${3 * burst} at once refused`);
-  for (const r of refused) {
-    assert.deepEqual(JSON.parse(r.body), { message: 'Too Many Requests' });
-    assert.equal(r.headers['access-control-allow-origin'], undefined, 'no CORS headers, as the gateway may answer');
-  }
+  assert.ok(throttled.some((r) => r.status === 429), `none of ${3 * burst} at once refused`);
   const open = await burstOf(await at({ DEV_THROTTLE: 'off' }), 3 * burst);
   assert.deepEqual([...new Set(open.map((r) => r.status))], [200]);
 });

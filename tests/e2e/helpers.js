@@ -7,7 +7,7 @@ const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
 const assert = require('node:assert/strict');
-const { EventEmitter } = require('node:events');
+const { EventEmitter, once } = require('node:events');
 const { spawn } = require('node:child_process');
 const { startDynalite } = require('../../tools/local/dynalite');
 const { startRuntimeApi } = require('../../tools/local/runtime-api');
@@ -18,13 +18,8 @@ const TABLE = 'CloudResumeCounterHits';
 const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
 const counted = (count) => ({ status: 200, headers: HEADERS, body: { count, counted: true } });
 const read = (count) => ({ status: 200, headers: HEADERS, body: { count, counted: false } });
-const SVG_HEADERS = {
-  'content-type': 'image/svg+xml',
-  'cache-control': 'no-cache, no-store, must-revalidate',
-  pragma: 'no-cache',
-  expires: '0',
-  'content-security-policy': "default-src 'none'",
-};
+const SVG_HEADERS = { 'content-type': 'image/svg+xml', 'cache-control': 'no-cache, no-store, must-revalidate', pragma: 'no-cache',
+  expires: '0', 'content-security-policy': "default-src 'none'" };
 // format=svg: the count drawn, `counted` known from the table and the log line only.
 const image = (count, isCounted) => ({ status: 200, headers: SVG_HEADERS, svg: count, counted: isCounted });
 const rejected = (status, error, extraHeaders = {}) => ({ status, headers: { ...HEADERS, ...extraHeaders }, error });
@@ -71,24 +66,15 @@ function assertResponse(result, expected, label) {
   }
 }
 
+// The shipped binary (what `make build` produces) unless BOOTSTRAP names another one.
 function bootstrapPath() {
   const bin = path.resolve(ROOT, process.env.BOOTSTRAP || '.aws-sam/build/CounterFunction/bootstrap');
-  if (!fs.existsSync(bin)) {
-    throw new Error(
-      `${bin} does not exist: run \`make build\` first ` +
-        '(or, while developing, `cargo build` and BOOTSTRAP=target/debug/bootstrap)',
-    );
-  }
-  return bin;
+  if (fs.existsSync(bin)) return bin;
+  throw new Error(`${bin} does not exist: run \`make build\` first (or, while developing, \`cargo build\` and BOOTSTRAP=target/debug/bootstrap)`);
 }
 
-function readEvent(name) {
-  return JSON.parse(fs.readFileSync(path.join(ROOT, 'events', name), 'utf8'));
-}
-
-function eventFiles() {
-  return fs.readdirSync(path.join(ROOT, 'events')).filter((f) => f.endsWith('.json')).sort();
-}
+const readEvent = (name) => JSON.parse(fs.readFileSync(path.join(ROOT, 'events', name), 'utf8'));
+const eventFiles = () => fs.readdirSync(path.join(ROOT, 'events')).filter((f) => f.endsWith('.json')).sort();
 
 // events/`fixture` asking for `page` (in rawQueryString, which the function reads; the parsed
 // copy dropped) with `query` after it; `headers` merged in (undefined removes one); the
@@ -127,17 +113,12 @@ async function startFunction(endpoint, env = {}, { t, ...options } = {}) {
     ...options,
   });
   t?.after(() => rt.close());
-  rt.lineOf = (requestId) =>
-    new Promise((resolve) => {
-      const ours = (entry) => entry.stream === 'stdout' && entry.line.includes(requestId);
-      const seen = rt.logs.find(ours);
-      if (seen) return resolve(JSON.parse(seen.line));
-      lines.on('line', function listener(entry) {
-        if (!ours(entry)) return;
-        lines.off('line', listener);
-        resolve(JSON.parse(entry.line));
-      });
-    });
+  rt.lineOf = async (requestId) => {
+    const ours = (entry) => entry.stream === 'stdout' && entry.line.includes(requestId);
+    let found;
+    while (!(found = rt.logs.find(ours))) await once(lines, 'line');
+    return JSON.parse(found.line);
+  };
   return rt;
 }
 
@@ -186,7 +167,6 @@ function startDev(env) {
     child.stderr.on('data', onData);
     exited.then(({ code, signal }) => reject(new Error(`dev.js exited (${code ?? signal}) before it was ready:\n${output}`)));
   });
-  ready.catch(() => {}); // a caller that never waits for it sees the exit instead
   async function stop() {
     const children = childPids(child.pid);
     child.kill('SIGINT');
@@ -214,8 +194,7 @@ function request(url, { method = 'GET', headers = {} } = {}) {
 
 function freePort() {
   return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
+    const server = net.createServer().once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address();
       server.close(() => resolve(port));
@@ -248,25 +227,5 @@ function childPids(pid) {
   return children;
 }
 
-module.exports = {
-  ROOT,
-  TABLE,
-  EXPECTED,
-  counted,
-  read,
-  image,
-  rejected,
-  assertResponse,
-  bootstrapPath,
-  readEvent,
-  eventFiles,
-  hitEvent,
-  hits,
-  startFunction,
-  useFunction,
-  startDev,
-  request,
-  freePort,
-  isAlive,
-  childPids,
-};
+module.exports = { ROOT, TABLE, EXPECTED, counted, read, image, rejected, assertResponse, bootstrapPath, readEvent, eventFiles,
+  hitEvent, hits, startFunction, useFunction, startDev, request, freePort, isAlive, childPids };
