@@ -7,22 +7,12 @@ const assert = require('node:assert/strict');
 const { startDynalite } = require('../../tools/local/dynalite');
 const { TABLE, readEvent, startFunction } = require('./helpers');
 
-const SECRETS = {
-  cookie: 'session=cookie-secret-4f1d',
-  bearer: 'Bearer token-secret-9a2c',
-  awsKey: 'aws-secret-key-7e3b',
-  awsToken: 'aws-session-token-5c8d',
-};
+const SECRETS = { cookie: 'session=cookie-secret-4f1d', bearer: 'Bearer token-secret-9a2c', awsKey: 'aws-secret-key-7e3b',
+  awsToken: 'aws-session-token-5c8d' };
 
 let db;
-
-before(async () => {
-  db = await startDynalite({ table: TABLE });
-});
-
-after(async () => {
-  await db?.close();
-});
+before(async () => (db = await startDynalite({ table: TABLE })));
+after(() => db?.close());
 
 async function runtimeAt(level, t) {
   const env = { AWS_LAMBDA_LOG_LEVEL: level, AWS_SECRET_ACCESS_KEY: SECRETS.awsKey, AWS_SESSION_TOKEN: SECRETS.awsToken };

@@ -14,15 +14,9 @@ const { startDynalite } = require('../../tools/local/dynalite');
 const { ROOT, TABLE, hitEvent, startFunction } = require('./helpers');
 
 // A value to try for each parameter the environment reads that lists no AllowedValues
-// (besides its default).
-// AllowedOrigins: the events/ fixtures' Origin, so their hits count; RepeatWindowSeconds: 0,
-// the record of repeats turned off.
-const SAMPLES = {
-  AllowedPaths: '/,/index.html,/blog/*',
-  AllowedOrigins: 'https://resume.example.com',
-  MaxPathBytes: '2048',
-  RepeatWindowSeconds: '0',
-};
+// (besides its default). AllowedOrigins: the events/ fixtures' Origin, so their hits count;
+// RepeatWindowSeconds: 0, the record of repeats turned off.
+const SAMPLES = { AllowedPaths: '/,/index.html,/blog/*', AllowedOrigins: 'https://resume.example.com', MaxPathBytes: '2048', RepeatWindowSeconds: '0' };
 // LoggingConfig's ApplicationLogLevel: the levels Lambda accepts.
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
 // Where our "hit counted" line is written: at INFO.
@@ -32,10 +26,8 @@ const LOGS_INFO = new Set(['TRACE', 'DEBUG', 'INFO']);
 function templateEnvironments(parameterSets) {
   const python = path.join(ROOT, '.venv/bin/python');
   assert.ok(fs.existsSync(python), `${python} is missing: run \`make setup\` (it installs the SAM translator)`);
-  const run = spawnSync(python, [path.join(ROOT, 'tests/infra/function_env.py'), JSON.stringify(parameterSets)], {
-    encoding: 'utf8',
-    env: { ...process.env, AWS_DEFAULT_REGION: 'us-east-1' },
-  });
+  const env = { ...process.env, AWS_DEFAULT_REGION: 'us-east-1' };
+  const run = spawnSync(python, [path.join(ROOT, 'tests/infra/function_env.py'), JSON.stringify(parameterSets)], { encoding: 'utf8', env });
   assert.equal(run.status, 0, `function_env.py failed:\n${run.stderr}`);
   return JSON.parse(run.stdout);
 }
@@ -61,9 +53,7 @@ before(async () => {
   environments = sets.map((given, i) => ({ given, ...template.functions[i] }));
 });
 
-after(async () => {
-  await db?.close();
-});
+after(() => db?.close());
 
 // The process environment Lambda gives the function: the template's variables, with the table
 // and endpoint on dynalite, and Lambda's own (the emulator sets the rest of the AWS_* ones).
@@ -143,14 +133,11 @@ test('at every application log level the function counts, and logs its line from
       const counted = await answer(rt, hit('get-counter.json', freshPage()));
       assert.deepEqual(counted.body, { count: 1, counted: true });
 
+      if (LOGS_INFO.has(level)) await rt.lineOf(counted.requestId);
       const stdout = rt.logs.filter((l) => l.stream === 'stdout' && l.line.trim());
       for (const { line } of stdout) assert.equal(typeof JSON.parse(line), 'object', `a JSON line: ${line}`);
       const ours = stdout.map(({ line }) => JSON.parse(line)).filter((l) => l.request_id === counted.requestId);
-      assert.deepEqual(
-        ours.map((l) => l.message),
-        LOGS_INFO.has(level) ? ['hit counted'] : [],
-        `at ${level}: ${JSON.stringify(ours)}`,
-      );
+      assert.deepEqual(ours.map((l) => l.message), LOGS_INFO.has(level) ? ['hit counted'] : [], `at ${level}: ${JSON.stringify(ours)}`);
     });
   }
 });
