@@ -5,7 +5,7 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { EXPECTED, counted, assertResponse, readEvent, eventFiles, hitEvent, hits, useFunction } = require('./helpers');
+const { EXPECTED, assertResponse, readEvent, eventFiles, hits, useFunction } = require('./helpers');
 
 const fn = useFunction();
 
@@ -40,20 +40,6 @@ for (const [file, expected] of Object.entries(EXPECTED)) {
     if (expected.status === 200) assert.equal(line.counted, isCounted, 'and whether it counted');
   });
 }
-
-test('a malformed, non-HTTP event gets an error and the same process serves the next one', async () => {
-  const pid = fn.rt.pid;
-  const bad = await fn.rt.invoke({ hello: 'world' });
-  assert.equal(bad.payload, undefined, `expected an invocation error, got ${JSON.stringify(bad.payload)}`);
-  assert.ok(bad.error && bad.error.errorMessage, `an error with a message: ${JSON.stringify(bad.error)}`);
-  assert.equal(bad.error.errorType, 'NotAnHttpApiEvent', 'a stable error type of our own');
-  assert.equal(bad.pid, pid);
-
-  const good = await fn.rt.invoke(hitEvent('/events/after-a-malformed-one'));
-  assertResponse(good, counted(1), 'the valid event after the malformed one');
-  assert.equal(good.pid, pid, 'the same process, not a restart');
-  assert.equal(fn.rt.sandboxes.length, 1, 'no restart happened');
-});
 
 // tests/bootstrap.rs tries the binary's other refusals; these three it does not yet, so they
 // stay here, one value each (which values are refused is src/config.rs's).

@@ -45,12 +45,18 @@ test('at TRACE, no cookie, bearer token or AWS credential reaches the output', a
   }
 });
 
-test('an invocation error logs our ERROR line with the request id and our error type', async (t) => {
+test('a malformed, non-HTTP event: our error type, our ERROR line with its request id, and the same process goes on', async (t) => {
   const rt = await runtimeAt('INFO', t);
+  const pid = rt.pid;
   const result = await rt.invoke({ hello: 'world' });
-  assert.equal(result.error?.errorType, 'NotAnHttpApiEvent');
+  assert.equal(result.payload, undefined, `expected an invocation error, got ${JSON.stringify(result.payload)}`);
+  assert.equal(result.error?.errorType, 'NotAnHttpApiEvent', 'a stable error type of our own');
+  assert.ok(result.error.errorMessage, 'with a message');
+  const next = await rt.invoke(readEvent('get-counter.json'));
+  assert.equal(next.payload?.statusCode, 200, JSON.stringify(next));
+  assert.deepEqual([result.pid, next.pid, rt.sandboxes.length], [pid, pid, 1], 'the same process, not a restart');
   // The next request's line proves the pipe has delivered everything before it.
-  await rt.lineOf((await rt.invoke(readEvent('get-counter.json'))).requestId);
+  await rt.lineOf(next.requestId);
   const stdout = rt.logs.filter((l) => l.stream === 'stdout').map((l) => JSON.parse(l.line));
   // lambda_runtime logs the handler's error too, as its Debug text and without the id.
   const errors = stdout.filter((line) => line.level === 'ERROR' && line.error_type);
