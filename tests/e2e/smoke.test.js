@@ -23,14 +23,10 @@ after(async () => {
 // `make smoke` as a person or the pipeline runs it: { code, output }.
 function makeSmoke(counterUrl, env = {}) {
   return new Promise((resolve) => {
-    const child = spawn('make', ['--no-print-directory', 'smoke', `COUNTER_URL=${counterUrl}`], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const args = ['--no-print-directory', 'smoke', `COUNTER_URL=${counterUrl}`];
+    const child = spawn('make', args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (c) => (output += c));
-    child.stderr.on('data', (c) => (output += c));
+    for (const stream of [child.stdout, child.stderr]) stream.on('data', (c) => (output += c));
     child.on('exit', (code) => resolve({ code, output }));
   });
 }
@@ -43,11 +39,7 @@ async function smokeCount(base) {
 
 test("make smoke passes on make dev's counter, adds one, and read-only adds nothing", async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'counter-smoke-'));
-  const env = {
-    PORT: String(await freePort()), SITE_PORT: String(await freePort()), DEV_DATA_DIR: dataDir,
-    BOOTSTRAP: bootstrapPath(),
-  };
-  const dev = startDev(env);
+  const dev = startDev({ PORT: String(await freePort()), SITE_PORT: String(await freePort()), DEV_DATA_DIR: dataDir, BOOTSTRAP: bootstrapPath() });
   cleanup.push(async () => {
     await dev.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -89,13 +81,10 @@ async function startCounterThatDoesNotAdd() {
     const cors = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET,OPTIONS' };
     if (req.method === 'OPTIONS') return res.writeHead(204, cors).end();
     const query = new URL(req.url, 'http://x').searchParams;
-    if (!query.get('path')) {
-      return res.writeHead(400, { ...cors, 'content-type': 'application/json' }).end('{"error":"missing_path"}');
-    }
+    if (!query.get('path')) return res.writeHead(400, { ...cors, 'content-type': 'application/json' }).end('{"error":"missing_path"}');
     if (query.get('format') === 'svg') {
-      return res
-        .writeHead(200, { ...cors, 'content-type': 'image/svg+xml', 'cache-control': 'no-store' })
-        .end('<svg xmlns="http://www.w3.org/2000/svg"><text>7</text></svg>');
+      const svg = { ...cors, 'content-type': 'image/svg+xml', 'cache-control': 'no-store' };
+      return res.writeHead(200, svg).end('<svg xmlns="http://www.w3.org/2000/svg"><text>7</text></svg>');
     }
     const counted = query.get('increment') !== 'false';
     res.writeHead(200, { ...cors, 'content-type': 'application/json', 'cache-control': 'no-store' });
