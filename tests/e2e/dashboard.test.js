@@ -8,8 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { startDynalite } = require('../../tools/local/dynalite');
-const { startRuntimeApi } = require('../../tools/local/runtime-api');
-const { ROOT, TABLE, bootstrapPath, readEvent, waitFor } = require('./helpers');
+const { ROOT, TABLE, readEvent, startFunction } = require('./helpers');
 
 function dashboardQueries() {
   const python = path.join(ROOT, '.venv/bin/python');
@@ -24,16 +23,8 @@ test('every dashboard query on the function log reads fields its real lines have
 
   const db = await startDynalite({ table: TABLE });
   t.after(() => db.close());
-  const rt = await startRuntimeApi({
-    bootstrap: bootstrapPath(),
-    env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint },
-  });
-  t.after(() => rt.close());
-  const { requestId } = await rt.invoke(readEvent('get-counter.json'));
-  const line = await waitFor('the hit\'s log line', () => {
-    const found = rt.logs.find((l) => l.stream === 'stdout' && l.line.includes(requestId));
-    return found && JSON.parse(found.line);
-  });
+  const rt = await startFunction(db.endpoint, {}, { t });
+  const line = await rt.lineOf((await rt.invoke(readEvent('get-counter.json'))).requestId);
 
   for (const { title, query, fields } of queries) {
     const filtered = query.match(/filter message = "([^"]*)"/);

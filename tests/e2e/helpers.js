@@ -1,35 +1,31 @@
 'use strict';
-// Shared by the end-to-end tests: where the binary is, the event fixtures, plain HTTP requests
-// and process bookkeeping (Linux /proc).
+// Shared by the end-to-end tests: where the binary is, the event fixtures, the built function
+// under the Runtime API emulator, plain HTTP requests and process bookkeeping (Linux /proc).
 
 const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
 const assert = require('node:assert/strict');
+const { EventEmitter, once } = require('node:events');
 const { spawn } = require('node:child_process');
+const { startDynalite } = require('../../tools/local/dynalite');
+const { startRuntimeApi } = require('../../tools/local/runtime-api');
 
 const ROOT = path.resolve(__dirname, '../..');
 const TABLE = 'CloudResumeCounterHits';
 
-// The shipped binary (what `make build` produces) unless BOOTSTRAP names another one.
 const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
 const counted = (count) => ({ status: 200, headers: HEADERS, body: { count, counted: true } });
 const read = (count) => ({ status: 200, headers: HEADERS, body: { count, counted: false } });
-const SVG_HEADERS = {
-  'content-type': 'image/svg+xml',
-  'cache-control': 'no-cache, no-store, must-revalidate',
-  pragma: 'no-cache',
-  expires: '0',
-  'content-security-policy': "default-src 'none'",
-};
+const SVG_HEADERS = { 'content-type': 'image/svg+xml', 'cache-control': 'no-cache, no-store, must-revalidate', pragma: 'no-cache',
+  expires: '0', 'content-security-policy': "default-src 'none'" };
 // format=svg: the count drawn, `counted` known from the table and the log line only.
 const image = (count, isCounted) => ({ status: 200, headers: SVG_HEADERS, svg: count, counted: isCounted });
 const rejected = (status, error, extraHeaders = {}) => ({ status, headers: { ...HEADERS, ...extraHeaders }, error });
 
-// What each fixture must get back (events.test.js, invoke.test.js). Files run in name order on
-// a fresh table, so every counted path is counted for the first time, the crawler reads /index.html before anyone counted it,
-// and the view reads it after get-counter.json's one hit.
+// What each fixture gets back when its page has no hits yet (events.test.js adds what the
+// table already held; invoke.test.js gives each file a data folder of its own).
 const EXPECTED = {
   'control-char-path.json': rejected(400, 'invalid_path'),
   'crawler-get.json': read(0),
@@ -44,7 +40,7 @@ const EXPECTED = {
   'svg-counter.json': image(1, true),
   'too-long-path.json': rejected(400, 'path_too_long'),
   'unicode-path.json': counted(1),
-  'view-count.json': read(1),
+  'view-count.json': read(0),
 };
 
 // Checks a proxy result against an EXPECTED entry: exact status, exact header set, exact body.
@@ -70,27 +66,89 @@ function assertResponse(result, expected, label) {
   }
 }
 
+// The shipped binary (what `make build` produces) unless BOOTSTRAP names another one.
 function bootstrapPath() {
   const bin = path.resolve(ROOT, process.env.BOOTSTRAP || '.aws-sam/build/CounterFunction/bootstrap');
-  if (!fs.existsSync(bin)) {
-    throw new Error(
-      `${bin} does not exist: run \`make build\` first ` +
-        '(or, while developing, `cargo build` and BOOTSTRAP=target/debug/bootstrap)',
-    );
+  if (fs.existsSync(bin)) return bin;
+  throw new Error(`${bin} does not exist: run \`make build\` first (or, while developing, \`cargo build\` and BOOTSTRAP=target/debug/bootstrap)`);
+}
+
+const readEvent = (name) => JSON.parse(fs.readFileSync(path.join(ROOT, 'events', name), 'utf8'));
+const eventFiles = () => fs.readdirSync(path.join(ROOT, 'events')).filter((f) => f.endsWith('.json')).sort();
+
+// events/`fixture` asking for `page` (in rawQueryString, which the function reads; the parsed
+// copy dropped) with `query` after it; `headers` merged in (undefined removes one); the
+// gateway's userAgent (and the header), sourceIp (null: none) and method when given.
+function hitEvent(page, { fixture = 'get-counter.json', query = '', headers = {}, userAgent, sourceIp, method } = {}) {
+  const event = readEvent(fixture);
+  event.rawQueryString = `path=${encodeURIComponent(page)}${query}`;
+  delete event.queryStringParameters;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) delete event.headers[name];
+    else event.headers[name] = value;
   }
-  return bin;
+  if (userAgent !== undefined) event.headers['user-agent'] = event.requestContext.http.userAgent = userAgent;
+  if (sourceIp === null) delete event.requestContext.http.sourceIp;
+  else if (sourceIp !== undefined) event.requestContext.http.sourceIp = sourceIp;
+  if (method) event.requestContext.http.method = method;
+  return event;
 }
 
-function readEvent(name) {
-  return JSON.parse(fs.readFileSync(path.join(ROOT, 'events', name), 'utf8'));
+// The hits the table holds for `page`; undefined when it has no item.
+async function hits(db, page) {
+  const res = await db.call('GetItem', { TableName: TABLE, Key: { path: { S: page } }, ConsistentRead: true });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.Item && Number(res.body.Item.hits.N);
 }
 
-function eventFiles() {
-  return fs.readdirSync(path.join(ROOT, 'events')).filter((f) => f.endsWith('.json')).sort();
+// The built function under the Runtime API emulator against `endpoint`, with `env` added;
+// closed when `t` ends, if given. rt.lineOf(requestId) resolves to that request's JSON log line
+// as soon as the function writes it: the emulator reports each line (onLog), so nothing polls.
+async function startFunction(endpoint, env = {}, { t, ...options } = {}) {
+  const lines = new EventEmitter();
+  const rt = await startRuntimeApi({
+    bootstrap: bootstrapPath(),
+    env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: endpoint, ...env },
+    onLog: (entry) => lines.emit('line', entry),
+    ...options,
+  });
+  t?.after(() => rt.close());
+  rt.lineOf = async (requestId) => {
+    const ours = (entry) => entry.stream === 'stdout' && entry.line.includes(requestId);
+    let found;
+    while (!(found = rt.logs.find(ours))) await once(lines, 'line');
+    return JSON.parse(found.line);
+  };
+  return rt;
+}
+
+// For a whole test file: dynalite and the built function, started before its tests and stopped
+// after them. Returns { db, rt, start(t, env) }, filled in once started; start() runs another
+// function on the same table for one test.
+function useFunction(env = {}) {
+  const { before, after } = require('node:test');
+  const started = {
+    start: async (t, more) => {
+      const rt = await startFunction(started.db.endpoint, more, { t });
+      await rt.ready();
+      return rt;
+    },
+  };
+  before(async () => {
+    started.db = await startDynalite({ table: TABLE });
+    started.rt = await startFunction(started.db.endpoint, env);
+    await started.rt.ready();
+  });
+  after(async () => {
+    await started.rt?.close();
+    await started.db?.close();
+  });
+  return started;
 }
 
 // Starts tools/local/dev.js (`make dev` without its build) with `env` added to this process's;
 // `ready` resolves to its URL once printed, and rejects with its output if it exits first.
+// stop() sends Ctrl-C and resolves to its exit once dev.js and every child of it are gone.
 function startDev(env) {
   const child = spawn(process.execPath, [path.join(ROOT, 'tools/local/dev.js')], {
     cwd: ROOT,
@@ -109,7 +167,15 @@ function startDev(env) {
     child.stderr.on('data', onData);
     exited.then(({ code, signal }) => reject(new Error(`dev.js exited (${code ?? signal}) before it was ready:\n${output}`)));
   });
-  return { child, ready, exited, output: () => output };
+  async function stop() {
+    const children = childPids(child.pid);
+    child.kill('SIGINT');
+    const exit = await exited;
+    const left = children.filter(isAlive);
+    for (const pid of left) process.kill(pid, 'SIGKILL');
+    return { ...exit, left };
+  }
+  return { child, ready, exited, stop, output: () => output };
 }
 
 // A plain HTTP request, the way curl would send it: { status, headers, body }.
@@ -128,8 +194,7 @@ function request(url, { method = 'GET', headers = {} } = {}) {
 
 function freePort() {
   return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
+    const server = net.createServer().once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address();
       server.close(() => resolve(port));
@@ -162,55 +227,5 @@ function childPids(pid) {
   return children;
 }
 
-// Polls `probe` until it returns a truthy value; fails with `what` if it never does.
-async function waitFor(what, probe, { tries = 100, everyMs = 50 } = {}) {
-  for (let i = 0; i < tries; i++) {
-    const value = await probe();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
-
-// For a whole test file: dynalite and the built function under the Runtime API emulator, started
-// before its tests and stopped after them. Returns { db, rt }, filled in once started.
-function useFunction(env = {}) {
-  const { before, after } = require('node:test');
-  const { startDynalite } = require('../../tools/local/dynalite');
-  const { startRuntimeApi } = require('../../tools/local/runtime-api');
-  const started = {};
-  before(async () => {
-    started.db = await startDynalite({ table: TABLE });
-    started.rt = await startRuntimeApi({
-      bootstrap: bootstrapPath(),
-      env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: started.db.endpoint, ...env },
-    });
-    await started.rt.ready();
-  });
-  after(async () => {
-    await started.rt?.close();
-    await started.db?.close();
-  });
-  return started;
-}
-
-module.exports = {
-  useFunction,
-  ROOT,
-  TABLE,
-  EXPECTED,
-  counted,
-  read,
-  image,
-  rejected,
-  assertResponse,
-  bootstrapPath,
-  startDev,
-  readEvent,
-  eventFiles,
-  request,
-  freePort,
-  isAlive,
-  childPids,
-  waitFor,
-};
+module.exports = { ROOT, TABLE, EXPECTED, counted, read, image, rejected, assertResponse, bootstrapPath, readEvent, eventFiles,
+  hitEvent, hits, startFunction, useFunction, startDev, request, freePort, isAlive, childPids };

@@ -5,39 +5,18 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startDynalite } = require('../../tools/local/dynalite');
-const { startRuntimeApi } = require('../../tools/local/runtime-api');
-const { TABLE, bootstrapPath, readEvent, waitFor } = require('./helpers');
+const { TABLE, readEvent, startFunction } = require('./helpers');
 
-const SECRETS = {
-  cookie: 'session=cookie-secret-4f1d',
-  bearer: 'Bearer token-secret-9a2c',
-  awsKey: 'aws-secret-key-7e3b',
-  awsToken: 'aws-session-token-5c8d',
-};
+const SECRETS = { cookie: 'session=cookie-secret-4f1d', bearer: 'Bearer token-secret-9a2c', awsKey: 'aws-secret-key-7e3b',
+  awsToken: 'aws-session-token-5c8d' };
 
 let db;
-
-before(async () => {
-  db = await startDynalite({ table: TABLE });
-});
-
-after(async () => {
-  await db?.close();
-});
+before(async () => (db = await startDynalite({ table: TABLE })));
+after(() => db?.close());
 
 async function runtimeAt(level, t) {
-  const rt = await startRuntimeApi({
-    bootstrap: bootstrapPath(),
-    logLines: 100_000,
-    env: {
-      DYNAMODB_TABLE: TABLE,
-      DYNAMODB_ENDPOINT: db.endpoint,
-      AWS_LAMBDA_LOG_LEVEL: level,
-      AWS_SECRET_ACCESS_KEY: SECRETS.awsKey,
-      AWS_SESSION_TOKEN: SECRETS.awsToken,
-    },
-  });
-  t.after(() => rt.close());
+  const env = { AWS_LAMBDA_LOG_LEVEL: level, AWS_SECRET_ACCESS_KEY: SECRETS.awsKey, AWS_SESSION_TOKEN: SECRETS.awsToken };
+  const rt = await startFunction(db.endpoint, env, { t, logLines: 100_000 });
   await rt.ready();
   return rt;
 }
@@ -66,18 +45,22 @@ test('at TRACE, no cookie, bearer token or AWS credential reaches the output', a
   }
 });
 
-test('an invocation error logs our ERROR line with the request id and our error type', async (t) => {
+test('a malformed, non-HTTP event: our error type, our ERROR line with its request id, and the same process goes on', async (t) => {
   const rt = await runtimeAt('INFO', t);
+  const pid = rt.pid;
   const result = await rt.invoke({ hello: 'world' });
-  assert.equal(result.error?.errorType, 'NotAnHttpApiEvent');
-  const stdout = () => rt.logs.filter((l) => l.stream === 'stdout').map((l) => JSON.parse(l.line));
-  await waitFor('an ERROR line', () => stdout().some((line) => line.level === 'ERROR'));
+  assert.equal(result.payload, undefined, `expected an invocation error, got ${JSON.stringify(result.payload)}`);
+  assert.equal(result.error?.errorType, 'NotAnHttpApiEvent', 'a stable error type of our own');
+  assert.ok(result.error.errorMessage, 'with a message');
+  const next = await rt.invoke(readEvent('get-counter.json'));
+  assert.equal(next.payload?.statusCode, 200, JSON.stringify(next));
+  assert.deepEqual([result.pid, next.pid, rt.sandboxes.length], [pid, pid, 1], 'the same process, not a restart');
   // The next request's line proves the pipe has delivered everything before it.
-  await rt.invoke(readEvent('get-counter.json'));
-  await waitFor('the next line', () => stdout().some((line) => line.status === 200));
+  await rt.lineOf(next.requestId);
+  const stdout = rt.logs.filter((l) => l.stream === 'stdout').map((l) => JSON.parse(l.line));
   // lambda_runtime logs the handler's error too, as its Debug text and without the id.
-  const errors = stdout().filter((line) => line.level === 'ERROR' && line.error_type);
-  assert.equal(errors.length, 1, `one ERROR line of ours: ${JSON.stringify(stdout())}`);
+  const errors = stdout.filter((line) => line.level === 'ERROR' && line.error_type);
+  assert.equal(errors.length, 1, `one ERROR line of ours: ${JSON.stringify(stdout)}`);
   assert.equal(errors[0].request_id, result.requestId);
   assert.equal(errors[0].error_type, 'NotAnHttpApiEvent');
 });

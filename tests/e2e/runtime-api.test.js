@@ -71,6 +71,7 @@ test('a crash mid-invocation is a Runtime.ExitError and the next invocation resp
 test('init failures are reported with exit status, /init/error body and stderr', async (t) => {
   const exits = await emulator(t, { env: { FAKE_INIT: 'exit' } });
   await assert.rejects(exits.ready(), /exit status 3[\s\S]*FAKE_SETTING is missing/);
+  assert.equal((await exits.invoke({})).error?.errorType, 'Runtime.ExitError', 'an invocation gets the exit');
 
   const reports = await emulator(t, { env: { FAKE_INIT: 'init-error' } });
   await assert.rejects(reports.ready(), /"errorType":"Runtime\.Config"/);

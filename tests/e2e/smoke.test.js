@@ -12,11 +12,9 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { startDynalite } = require('../../tools/local/dynalite');
-const { startRuntimeApi } = require('../../tools/local/runtime-api');
 const { startHttpFront } = require('../../tools/local/http-front');
-const { TABLE, bootstrapPath, startDev, request, freePort, isAlive, childPids } = require('./helpers');
+const { ROOT, TABLE, bootstrapPath, startDev, startFunction, request, freePort } = require('./helpers');
 
-const ROOT = path.resolve(__dirname, '../..');
 const cleanup = [];
 after(async () => {
   for (const step of cleanup.reverse()) await step();
@@ -25,14 +23,10 @@ after(async () => {
 // `make smoke` as a person or the pipeline runs it: { code, output }.
 function makeSmoke(counterUrl, env = {}) {
   return new Promise((resolve) => {
-    const child = spawn('make', ['--no-print-directory', 'smoke', `COUNTER_URL=${counterUrl}`], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const args = ['--no-print-directory', 'smoke', `COUNTER_URL=${counterUrl}`];
+    const child = spawn('make', args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (c) => (output += c));
-    child.stderr.on('data', (c) => (output += c));
+    for (const stream of [child.stdout, child.stderr]) stream.on('data', (c) => (output += c));
     child.on('exit', (code) => resolve({ code, output }));
   });
 }
@@ -45,16 +39,9 @@ async function smokeCount(base) {
 
 test("make smoke passes on make dev's counter, adds one, and read-only adds nothing", async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'counter-smoke-'));
-  const env = {
-    PORT: String(await freePort()), SITE_PORT: String(await freePort()), DEV_DATA_DIR: dataDir,
-    BOOTSTRAP: bootstrapPath(),
-  };
-  const dev = startDev(env);
+  const dev = startDev({ PORT: String(await freePort()), SITE_PORT: String(await freePort()), DEV_DATA_DIR: dataDir, BOOTSTRAP: bootstrapPath() });
   cleanup.push(async () => {
-    const children = childPids(dev.child.pid);
-    dev.child.kill('SIGINT');
-    await dev.exited;
-    for (const pid of children) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    await dev.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
   const base = await dev.ready;
@@ -75,10 +62,7 @@ test("make smoke passes on make dev's counter, adds one, and read-only adds noth
 test('make smoke fails against a counter that answers without CORS', async () => {
   const db = await startDynalite({ table: TABLE });
   cleanup.push(db.close);
-  const rt = await startRuntimeApi({
-    bootstrap: bootstrapPath(),
-    env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: db.endpoint },
-  });
+  const rt = await startFunction(db.endpoint);
   cleanup.push(rt.close);
   await rt.ready();
   const front = await startHttpFront({ invoke: rt.invoke, cors: false });
@@ -97,13 +81,10 @@ async function startCounterThatDoesNotAdd() {
     const cors = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET,OPTIONS' };
     if (req.method === 'OPTIONS') return res.writeHead(204, cors).end();
     const query = new URL(req.url, 'http://x').searchParams;
-    if (!query.get('path')) {
-      return res.writeHead(400, { ...cors, 'content-type': 'application/json' }).end('{"error":"missing_path"}');
-    }
+    if (!query.get('path')) return res.writeHead(400, { ...cors, 'content-type': 'application/json' }).end('{"error":"missing_path"}');
     if (query.get('format') === 'svg') {
-      return res
-        .writeHead(200, { ...cors, 'content-type': 'image/svg+xml', 'cache-control': 'no-store' })
-        .end('<svg xmlns="http://www.w3.org/2000/svg"><text>7</text></svg>');
+      const svg = { ...cors, 'content-type': 'image/svg+xml', 'cache-control': 'no-store' };
+      return res.writeHead(200, svg).end('<svg xmlns="http://www.w3.org/2000/svg"><text>7</text></svg>');
     }
     const counted = query.get('increment') !== 'false';
     res.writeHead(200, { ...cors, 'content-type': 'application/json', 'cache-control': 'no-store' });
