@@ -3,13 +3,8 @@
 
 mod common;
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
-
 use cloudresumecounter::request::{Policy, Request};
-use common::{
-    all_event_names, allowing, body_json, event, get_with_query, LocalCounter, REQUEST_ID,
-};
+use common::{all_event_names, body_json, event, get_with_query, LocalCounter, REQUEST_ID};
 use serde_json::Value;
 
 async fn count_once(local: &LocalCounter, raw_query: &str) -> u64 {
@@ -21,15 +16,6 @@ async fn count_once(local: &LocalCounter, raw_query: &str) -> u64 {
     let body = body_json(&response);
     assert_eq!(body["counted"], true, "{body}");
     body["count"].as_u64().expect("count is a JSON integer")
-}
-
-#[tokio::test]
-async fn counts_rise_one_by_one() {
-    let local = LocalCounter::new(Policy::default()).await;
-    for expected in 1..=3 {
-        assert_eq!(count_once(&local, "path=%2Findex.html").await, expected);
-    }
-    assert_eq!(local.items().await, vec![("/index.html".to_owned(), 3)]);
 }
 
 #[tokio::test]
@@ -50,41 +36,6 @@ async fn paths_are_counted_independently() {
             ("/b".to_owned(), 1)
         ]
     );
-}
-
-#[tokio::test]
-async fn unicode_and_slashes_are_stored_exactly() {
-    let local = LocalCounter::new(Policy::default()).await;
-    let response = local
-        .counter
-        .handle(&event("unicode-path.json"), REQUEST_ID)
-        .await;
-    assert_eq!(body_json(&response)["count"], 1);
-    let response = local
-        .counter
-        .handle(&event("max-length-path.json"), REQUEST_ID)
-        .await;
-    assert_eq!(body_json(&response)["count"], 1);
-
-    let items = local.items().await;
-    let stored: Vec<&str> = items.iter().map(|(path, _)| path.as_str()).collect();
-    let longest = "€".repeat(85) + "a";
-    assert_eq!(stored, vec!["/café/€/📄", longest.as_str()]);
-}
-
-#[tokio::test]
-async fn two_hundred_concurrent_hits_get_two_hundred_distinct_counts() {
-    let local = Arc::new(LocalCounter::new(Policy::default()).await);
-    let hits = (0..200).map(|_| {
-        let local = Arc::clone(&local);
-        tokio::spawn(async move { count_once(&local, "path=%2Fhot").await })
-    });
-    let mut counts = BTreeSet::new();
-    for hit in hits {
-        counts.insert(hit.await.unwrap());
-    }
-    assert_eq!(counts, (1..=200).collect::<BTreeSet<u64>>());
-    assert_eq!(local.items().await, vec![("/hot".to_owned(), 200)]);
 }
 
 #[tokio::test]
@@ -130,18 +81,6 @@ async fn hostile_but_valid_paths_are_just_keys() {
     );
 }
 
-#[tokio::test]
-async fn the_allow_list_keeps_junk_out_of_the_table() {
-    let local = LocalCounter::new(allowing("/blog/*")).await;
-    let refused = local
-        .counter
-        .handle(&get_with_query("path=%2Fjunk"), REQUEST_ID)
-        .await;
-    assert_eq!(refused.status(), 403);
-    assert_eq!(count_once(&local, "path=%2Fblog%2Fx").await, 1);
-    assert_eq!(local.items().await, vec![("/blog/x".to_owned(), 1)]);
-}
-
 /// `raw_query` sent by `user_agent` (None: no User-Agent header).
 fn get_as(user_agent: Option<&str>, raw_query: &str) -> Request {
     let mut request = get_with_query(raw_query);
@@ -159,16 +98,14 @@ async fn only_visitors_move_the_count() {
     let steps = [
         ("a browser", Some(chrome), "path=%2Fcv", 1, true),
         ("a crawler", Some(googlebot), "path=%2Fcv", 1, false),
-        ("curl", Some("curl/8.5.0"), "path=%2Fcv", 2, true),
         (
             "a view",
             Some(chrome),
             "path=%2Fcv&increment=false",
-            2,
+            1,
             false,
         ),
-        ("no User-Agent", None, "path=%2Fcv", 3, true),
-        ("the crawler again", Some(googlebot), "path=%2Fcv", 3, false),
+        ("the browser again", Some(chrome), "path=%2Fcv", 2, true),
     ];
     for (who, user_agent, raw_query, count, counted) in steps {
         let response = local
@@ -181,7 +118,7 @@ async fn only_visitors_move_the_count() {
             "{who}"
         );
     }
-    assert_eq!(local.items().await, vec![("/cv".to_owned(), 3)]);
+    assert_eq!(local.items().await, vec![("/cv".to_owned(), 2)]);
 }
 
 #[tokio::test]
