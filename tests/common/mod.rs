@@ -44,12 +44,8 @@ pub fn event(name: &str) -> Request {
 /// The request the bootstrap hands the counter for the event `json`, through the same
 /// conversion (`gateway::into_request`).
 pub fn request_from_json(json: &str) -> Request {
-    try_request_from_json(json).expect("an HTTP API v2 event")
-}
-
-pub fn try_request_from_json(json: &str) -> Option<Request> {
-    let event = RawValue::from_string(json.to_owned()).ok()?;
-    gateway::into_request(&event).ok()
+    let event = RawValue::from_string(json.to_owned()).unwrap();
+    gateway::into_request(&event).expect("an HTTP API v2 event")
 }
 
 /// An HTTP API v2 GET event for `/counter?{raw_query}`, built from `get-counter.json`.
@@ -151,18 +147,9 @@ fn start_dynalite() -> Dynalite {
     }
 }
 
-/// The function's own SDK set-up (timeouts, retries, HTTP client) pointed at `endpoint`,
-/// with the fixed region and credentials a local emulator accepts.
+/// The function's own SDK set-up (timeouts, retries, HTTP client) pointed at `endpoint`.
 pub async fn sdk_client(endpoint: &str) -> Client {
-    sdk_client_with(endpoint, |loader| loader).await
-}
-
-/// [`sdk_client`], with the set-up changed by `adjust` first.
-pub async fn sdk_client_with(
-    endpoint: &str,
-    adjust: impl FnOnce(ConfigLoader) -> ConfigLoader,
-) -> Client {
-    client_from(adjust(sdk::loader(Some(endpoint)))).await
+    client_from(sdk::loader(Some(endpoint))).await
 }
 
 /// The client of an SDK set-up, with the fixed region and credentials a local emulator accepts.
