@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::ErrorMetadata;
 use aws_sdk_dynamodb::operation::get_item::{GetItemError, GetItemOutput};
@@ -14,94 +12,16 @@ use aws_sdk_dynamodb::types::error::{
     InternalServerError, ProvisionedThroughputExceededException, ResourceNotFoundException,
     ThrottlingException,
 };
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
-use aws_smithy_mocks::{mock, Rule};
+use aws_smithy_mocks::mock;
 use aws_smithy_types::body::SdkBody;
 use cloudresumecounter::request::{Policy, Request};
 use cloudresumecounter::response::Response;
-use cloudresumecounter::Counter;
 use common::{
-    allowing, body_json, body_text, event, get_with_query, header, mocked_counter,
+    allowing, body_json, body_text, event, get_with_query, header, mocked_counter, Dynamo,
     MOCK_TABLE as TABLE, REQUEST_ID,
 };
 use serde_json::json;
-
-type Keys = Arc<Mutex<Vec<String>>>;
-
-fn the_key(key: Option<&std::collections::HashMap<String, AttributeValue>>) -> String {
-    let key = key.expect("a key");
-    assert_eq!(key.len(), 1, "{key:?}");
-    match &key["path"] {
-        AttributeValue::S(path) => path.clone(),
-        other => panic!("the key is not a string: {other:?}"),
-    }
-}
-
-/// A DynamoDB that accepts only the contract's exact UpdateItem (`ADD hits :1`, the new
-/// value back, answered `hits = 7`) and GetItem (eventually consistent, only `hits`,
-/// answered `hits = 9`), noting each key.
-struct Dynamo {
-    write: Rule,
-    read: Rule,
-    writes: Keys,
-    reads: Keys,
-}
-
-impl Dynamo {
-    fn new() -> Self {
-        let (writes, reads) = (Keys::default(), Keys::default());
-        let (w, r) = (Arc::clone(&writes), Arc::clone(&reads));
-        let write = mock!(Client::update_item)
-            .match_requests(move |input| {
-                let values = input.expression_attribute_values().expect("values");
-                assert_eq!(input.table_name(), Some(TABLE));
-                assert_eq!(input.update_expression(), Some("ADD hits :inc"));
-                assert_eq!(values.len(), 1);
-                assert_eq!(values.get(":inc"), Some(&AttributeValue::N("1".to_owned())));
-                assert_eq!(input.return_values(), Some(&ReturnValue::UpdatedNew));
-                assert!(input.condition_expression().is_none());
-                assert!(input.expression_attribute_names().is_none());
-                w.lock().unwrap().push(the_key(input.key()));
-                true
-            })
-            .then_output(|| {
-                UpdateItemOutput::builder()
-                    .attributes("hits", AttributeValue::N("7".to_owned()))
-                    .build()
-            });
-        let read = mock!(Client::get_item)
-            .match_requests(move |input| {
-                assert_eq!(input.table_name(), Some(TABLE));
-                assert_eq!(input.projection_expression(), Some("hits"));
-                assert!(input.consistent_read().is_none());
-                assert!(input.expression_attribute_names().is_none());
-                r.lock().unwrap().push(the_key(input.key()));
-                true
-            })
-            .then_output(|| {
-                GetItemOutput::builder()
-                    .item("hits", AttributeValue::N("9".to_owned()))
-                    .build()
-            });
-        Dynamo {
-            write,
-            read,
-            writes,
-            reads,
-        }
-    }
-
-    fn counter(&self, policy: Policy) -> Counter {
-        mocked_counter(&[&self.write, &self.read], policy)
-    }
-
-    /// The keys written and read so far.
-    fn calls(&self) -> (Vec<String>, Vec<String>) {
-        let keys = |keys: &Keys| keys.lock().unwrap().clone();
-        (keys(&self.writes), keys(&self.reads))
-    }
-}
 
 /// `request`'s answer under `policy`, with the keys it wrote and read.
 async fn send(request: Request, policy: Policy) -> (Response, Vec<String>, Vec<String>) {

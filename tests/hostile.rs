@@ -4,62 +4,20 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
-use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
-use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_dynamodb::Client;
-use aws_smithy_mocks::{mock, Rule};
 use cloudresumecounter::key::{is_unreadable, DEFAULT_MAX_PATH_BYTES};
 use cloudresumecounter::query::{Format, Query, QueryError};
 use cloudresumecounter::request::{Policy, Request};
 use cloudresumecounter::response::{self, Response};
-use cloudresumecounter::Counter;
-use common::{
-    body_json, body_text, event_json, header, mocked_counter, request_from_json, REQUEST_ID,
-};
+use common::{body_json, body_text, event_json, header, request_from_json, Dynamo, REQUEST_ID};
 use proptest::prelude::*;
 use serde_json::Value;
 
 /// A counter whose DynamoDB records every key it is asked to count or read.
-struct Recorder {
-    counter: Counter,
-    writes: Rule,
-    reads: Rule,
-    keys: Arc<Mutex<Vec<String>>>,
-}
+struct Recorder(Dynamo);
 
 impl Recorder {
     fn new() -> Self {
-        let keys = Arc::new(Mutex::new(Vec::new()));
-        let (written, read) = (Arc::clone(&keys), Arc::clone(&keys));
-        let writes = mock!(Client::update_item)
-            .match_requests(move |input| {
-                if let Some(AttributeValue::S(key)) = input.key().and_then(|k| k.get("path")) {
-                    written.lock().unwrap().push(key.clone());
-                }
-                true
-            })
-            .then_output(|| {
-                UpdateItemOutput::builder()
-                    .attributes("hits", AttributeValue::N("1".to_owned()))
-                    .build()
-            });
-        let reads = mock!(Client::get_item)
-            .match_requests(move |input| {
-                if let Some(AttributeValue::S(key)) = input.key().and_then(|k| k.get("path")) {
-                    read.lock().unwrap().push(key.clone());
-                }
-                true
-            })
-            .then_output(|| GetItemOutput::builder().build());
-        Recorder {
-            counter: mocked_counter(&[&writes, &reads], Policy::default()),
-            writes,
-            reads,
-            keys,
-        }
+        Recorder(Dynamo::new())
     }
 
     fn handle(&self, request: Request) -> Response {
@@ -67,15 +25,20 @@ impl Recorder {
             .enable_all()
             .build()
             .unwrap()
-            .block_on(self.counter.handle(&request, REQUEST_ID))
+            .block_on(
+                self.0
+                    .counter(Policy::default())
+                    .handle(&request, REQUEST_ID),
+            )
     }
 }
 
 /// The promise every answer keeps, whatever came in.
 fn assert_contract(recorder: &Recorder, response: &Response) -> Result<(), TestCaseError> {
     let status = response.status().as_u16();
-    let keys = recorder.keys.lock().unwrap();
-    let calls = (recorder.writes.num_calls(), recorder.reads.num_calls());
+    let (writes, reads) = recorder.0.calls();
+    let calls = (writes.len(), reads.len());
+    let keys = [writes, reads].concat();
     if header(response, "content-type") == Some("image/svg+xml") {
         prop_assert_eq!(status, 200);
         prop_assert!(calls == (1, 0) || calls == (0, 1), "one write or one read");
