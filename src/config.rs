@@ -172,20 +172,16 @@ mod tests {
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
-    #[test]
-    fn table_is_required() {
-        assert_eq!(config_from(&[]), Err(ConfigError::MissingTable));
-        assert_eq!(
-            config_from(&[("DYNAMODB_TABLE", "  ")]),
-            Err(ConfigError::MissingTable)
-        );
+    /// The config with a table and `name` set to `value`.
+    fn with(name: &str, value: &str) -> Result<Config, ConfigError> {
+        config_from(&[("DYNAMODB_TABLE", "Hits"), (name, value)])
     }
 
     #[test]
-    fn missing_table_message_names_the_variable() {
-        assert!(ConfigError::MissingTable
-            .to_string()
-            .contains("DYNAMODB_TABLE"));
+    fn table_is_required() {
+        assert_eq!(config_from(&[]), Err(ConfigError::MissingTable));
+        let blank = config_from(&[("DYNAMODB_TABLE", "  ")]);
+        assert_eq!(blank, Err(ConfigError::MissingTable));
     }
 
     #[test]
@@ -208,13 +204,8 @@ mod tests {
 
     #[test]
     fn the_repeat_window_is_seconds_and_0_turns_it_off() {
-        let window = |value: &str| {
-            config_from(&[
-                ("DYNAMODB_TABLE", "Hits"),
-                ("COUNTER_REPEAT_WINDOW_SECONDS", value),
-            ])
-            .map(|config| config.repeat_window)
-        };
+        let window =
+            |value: &str| with("COUNTER_REPEAT_WINDOW_SECONDS", value).map(|c| c.repeat_window);
         assert_eq!(window("0"), Ok(None));
         assert_eq!(window(" 60 "), Ok(Some(Duration::from_secs(60))));
         assert_eq!(window("86400"), Ok(Some(Duration::from_secs(86_400))));
@@ -242,8 +233,7 @@ mod tests {
     #[test]
     fn a_list_of_only_blanks_and_commas_refuses_to_start() {
         for blank in [" ", " , ,", ","] {
-            let err = config_from(&[("DYNAMODB_TABLE", "Hits"), ("COUNTER_ALLOWED_PATHS", blank)])
-                .unwrap_err();
+            let err = with("COUNTER_ALLOWED_PATHS", blank).unwrap_err();
             assert_eq!(err, ConfigError::AllowList(AllowListError::NoEntries));
             assert!(
                 err.to_string().starts_with("COUNTER_ALLOWED_PATHS: "),
@@ -270,25 +260,15 @@ mod tests {
 
     #[test]
     fn count_crawlers_takes_only_true_or_false() {
-        let err = config_from(&[
-            ("DYNAMODB_TABLE", "Hits"),
-            ("COUNTER_COUNT_CRAWLERS", "yes"),
-        ])
-        .unwrap_err();
+        let err = with("COUNTER_COUNT_CRAWLERS", "yes").unwrap_err();
         assert_eq!(err, ConfigError::CountCrawlers("yes".to_owned()));
         assert!(err.to_string().contains("COUNTER_COUNT_CRAWLERS"));
     }
 
     #[test]
     fn allowed_origins_are_read_and_a_bad_entry_is_named() {
-        let config = config_from(&[
-            ("DYNAMODB_TABLE", "Hits"),
-            (
-                "COUNTER_ALLOWED_ORIGINS",
-                "https://ada.example,https://www.ada.example",
-            ),
-        ])
-        .unwrap();
+        let origins = "https://ada.example,https://www.ada.example";
+        let config = with("COUNTER_ALLOWED_ORIGINS", origins).unwrap();
         let allowed = config.policy.allowed_origins.unwrap();
         assert!(allowed.admits(Some("https://www.ada.example"), None, None));
         assert!(!allowed.admits(Some("https://evil.example"), None, None));
@@ -305,12 +285,9 @@ mod tests {
             ("ada.example", "ada.example"),
             (" ", " "),
         ] {
-            let err = config_from(&[
-                ("DYNAMODB_TABLE", "Hits"),
-                ("COUNTER_ALLOWED_ORIGINS", value),
-            ])
-            .unwrap_err();
-            let message = err.to_string();
+            let message = with("COUNTER_ALLOWED_ORIGINS", value)
+                .unwrap_err()
+                .to_string();
             assert!(
                 message.starts_with(&format!(
                     "COUNTER_ALLOWED_ORIGINS: {entry:?} is not an origin"
@@ -339,13 +316,8 @@ mod tests {
 
     #[test]
     fn max_path_bytes_is_a_number_up_to_dynamodbs_limit() {
-        let cap = |value: &str| {
-            config_from(&[
-                ("DYNAMODB_TABLE", "Hits"),
-                ("COUNTER_MAX_PATH_BYTES", value),
-            ])
-            .map(|config| config.policy.max_path_bytes)
-        };
+        let cap =
+            |value: &str| with("COUNTER_MAX_PATH_BYTES", value).map(|c| c.policy.max_path_bytes);
         assert_eq!(cap(""), Ok(DEFAULT_MAX_PATH_BYTES));
         assert_eq!(cap("1"), Ok(1));
         assert_eq!(cap(" 512 "), Ok(512));

@@ -180,3 +180,15 @@ impl Counter {
 fn elapsed_ms(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The log's `latency_ms`, without waiting: 20 ms ago is 20 ms and some microseconds.
+    #[test]
+    fn latency_is_in_milliseconds() {
+        let ms = elapsed_ms(Instant::now() - Duration::from_millis(20));
+        assert!((20.0..1000.0).contains(&ms), "{ms}");
+    }
+}

@@ -33,12 +33,14 @@ fn refuses(vars: &[(&str, &str)], reason: &str) {
 }
 
 #[test]
-fn a_missing_table_stops_init_saying_what_to_set() {
-    refuses(
-        &[],
-        "DYNAMODB_TABLE is not set: set it to the name of the counter table \
-         (the SAM template does this for you)",
-    );
+fn a_missing_or_empty_table_stops_init_saying_what_to_set() {
+    for vars in [&[][..], &[("DYNAMODB_TABLE", "")]] {
+        refuses(
+            vars,
+            "DYNAMODB_TABLE is not set: set it to the name of the counter table \
+             (the SAM template does this for you)",
+        );
+    }
 }
 
 #[test]

@@ -3,88 +3,38 @@
 
 mod common;
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use cloudresumecounter::request::Policy;
+use common::{all_event_names, body_json, event, get_with_query, LocalCounter, REQUEST_ID};
+use serde_json::{json, Value};
 
-use cloudresumecounter::request::{Policy, Request};
-use common::{
-    all_event_names, allowing, body_json, event, get_with_query, LocalCounter, REQUEST_ID,
-};
-use serde_json::Value;
-
-async fn count_once(local: &LocalCounter, raw_query: &str) -> u64 {
-    let response = local
-        .counter
-        .handle(&get_with_query(raw_query), REQUEST_ID)
-        .await;
-    assert_eq!(response.status(), 200, "{:?}", response.body());
-    let body = body_json(&response);
-    assert_eq!(body["counted"], true, "{body}");
-    body["count"].as_u64().expect("count is a JSON integer")
-}
-
+/// Each step's answer, in order, from one counter on one table.
 #[tokio::test]
-async fn counts_rise_one_by_one() {
+async fn counts_rise_per_exact_key_and_reads_write_nothing() {
     let local = LocalCounter::new(Policy::default()).await;
-    for expected in 1..=3 {
-        assert_eq!(count_once(&local, "path=%2Findex.html").await, expected);
+    // Quotes, braces, expression syntax and SQL-ish text are data, never expression syntax:
+    // the path only ever travels as an attribute value.
+    let hostile = "path=%22%7D%2C%23hits+%3D+%3Ainc%3B+DROP+TABLE+x%3B--";
+    let steps = [
+        (get_with_query("path=%2Fa"), 1, true),
+        (get_with_query("path=%2Fb"), 1, true),
+        (get_with_query("path=%2Fa"), 2, true),
+        // Keys differ only in case or a trailing slash: still different pages.
+        (get_with_query("path=%2FA"), 1, true),
+        (get_with_query("path=%2Fa%2F"), 1, true),
+        (get_with_query(hostile), 1, true),
+        (get_with_query("path=%2Fa&increment=false"), 2, false),
+        // A read of a page never counted answers 0 and leaves no item.
+        (event("crawler-get.json"), 0, false),
+    ];
+    for (i, (request, count, counted)) in steps.into_iter().enumerate() {
+        let response = local.counter.handle(&request, REQUEST_ID).await;
+        let expected = json!({"count": count, "counted": counted});
+        assert_eq!(body_json(&response), expected, "step {i}");
     }
-    assert_eq!(local.items().await, vec![("/index.html".to_owned(), 3)]);
-}
-
-#[tokio::test]
-async fn paths_are_counted_independently() {
-    let local = LocalCounter::new(Policy::default()).await;
-    assert_eq!(count_once(&local, "path=%2Fa").await, 1);
-    assert_eq!(count_once(&local, "path=%2Fb").await, 1);
-    assert_eq!(count_once(&local, "path=%2Fa").await, 2);
-    // Keys differ only in case or a trailing slash: still different pages.
-    assert_eq!(count_once(&local, "path=%2FA").await, 1);
-    assert_eq!(count_once(&local, "path=%2Fa%2F").await, 1);
-    assert_eq!(
-        local.items().await,
-        vec![
-            ("/A".to_owned(), 1),
-            ("/a".to_owned(), 2),
-            ("/a/".to_owned(), 1),
-            ("/b".to_owned(), 1)
-        ]
-    );
-}
-
-#[tokio::test]
-async fn unicode_and_slashes_are_stored_exactly() {
-    let local = LocalCounter::new(Policy::default()).await;
-    let response = local
-        .counter
-        .handle(&event("unicode-path.json"), REQUEST_ID)
-        .await;
-    assert_eq!(body_json(&response)["count"], 1);
-    let response = local
-        .counter
-        .handle(&event("max-length-path.json"), REQUEST_ID)
-        .await;
-    assert_eq!(body_json(&response)["count"], 1);
-
-    let items = local.items().await;
-    let stored: Vec<&str> = items.iter().map(|(path, _)| path.as_str()).collect();
-    let longest = "€".repeat(85) + "a";
-    assert_eq!(stored, vec!["/café/€/📄", longest.as_str()]);
-}
-
-#[tokio::test]
-async fn two_hundred_concurrent_hits_get_two_hundred_distinct_counts() {
-    let local = Arc::new(LocalCounter::new(Policy::default()).await);
-    let hits = (0..200).map(|_| {
-        let local = Arc::clone(&local);
-        tokio::spawn(async move { count_once(&local, "path=%2Fhot").await })
-    });
-    let mut counts = BTreeSet::new();
-    for hit in hits {
-        counts.insert(hit.await.unwrap());
-    }
-    assert_eq!(counts, (1..=200).collect::<BTreeSet<u64>>());
-    assert_eq!(local.items().await, vec![("/hot".to_owned(), 200)]);
+    let items = [("/A", 1), ("/a", 2), ("/a/", 1), ("/b", 1)];
+    let mut items: Vec<(String, u64)> = items.map(|(p, n)| (p.to_owned(), n)).to_vec();
+    items.insert(0, ("\"},#hits = :inc; DROP TABLE x;--".to_owned(), 1));
+    assert_eq!(local.items().await, items);
 }
 
 #[tokio::test]
@@ -115,85 +65,4 @@ async fn only_the_fixtures_that_count_write() {
             longest.as_str()
         ]
     );
-}
-
-#[tokio::test]
-async fn hostile_but_valid_paths_are_just_keys() {
-    let local = LocalCounter::new(Policy::default()).await;
-    // Quotes, braces, expression syntax and SQL-ish text are data, never expression syntax:
-    // the path only ever travels as an attribute value.
-    let raw = "path=%22%7D%2C%23hits+%3D+%3Ainc%3B+DROP+TABLE+x%3B--";
-    assert_eq!(count_once(&local, raw).await, 1);
-    assert_eq!(
-        local.items().await,
-        vec![("\"},#hits = :inc; DROP TABLE x;--".to_owned(), 1)]
-    );
-}
-
-#[tokio::test]
-async fn the_allow_list_keeps_junk_out_of_the_table() {
-    let local = LocalCounter::new(allowing("/blog/*")).await;
-    let refused = local
-        .counter
-        .handle(&get_with_query("path=%2Fjunk"), REQUEST_ID)
-        .await;
-    assert_eq!(refused.status(), 403);
-    assert_eq!(count_once(&local, "path=%2Fblog%2Fx").await, 1);
-    assert_eq!(local.items().await, vec![("/blog/x".to_owned(), 1)]);
-}
-
-/// `raw_query` sent by `user_agent` (None: no User-Agent header).
-fn get_as(user_agent: Option<&str>, raw_query: &str) -> Request {
-    let mut request = get_with_query(raw_query);
-    request.user_agent = user_agent.map(str::to_owned);
-    request
-}
-
-#[tokio::test]
-async fn only_visitors_move_the_count() {
-    let chrome =
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
-                  Chrome/131.0.0.0 Safari/537.36";
-    let googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
-    let local = LocalCounter::new(Policy::default()).await;
-    let steps = [
-        ("a browser", Some(chrome), "path=%2Fcv", 1, true),
-        ("a crawler", Some(googlebot), "path=%2Fcv", 1, false),
-        ("curl", Some("curl/8.5.0"), "path=%2Fcv", 2, true),
-        (
-            "a view",
-            Some(chrome),
-            "path=%2Fcv&increment=false",
-            2,
-            false,
-        ),
-        ("no User-Agent", None, "path=%2Fcv", 3, true),
-        ("the crawler again", Some(googlebot), "path=%2Fcv", 3, false),
-    ];
-    for (who, user_agent, raw_query, count, counted) in steps {
-        let response = local
-            .counter
-            .handle(&get_as(user_agent, raw_query), REQUEST_ID)
-            .await;
-        assert_eq!(
-            body_json(&response),
-            serde_json::json!({"count": count, "counted": counted}),
-            "{who}"
-        );
-    }
-    assert_eq!(local.items().await, vec![("/cv".to_owned(), 3)]);
-}
-
-#[tokio::test]
-async fn a_view_of_a_page_never_counted_answers_0_and_leaves_no_item() {
-    let local = LocalCounter::new(Policy::default()).await;
-    let response = local
-        .counter
-        .handle(&get_with_query("path=%2Fnever&increment=false"), REQUEST_ID)
-        .await;
-    assert_eq!(
-        body_json(&response),
-        serde_json::json!({"count": 0, "counted": false})
-    );
-    assert_eq!(local.items().await, vec![]);
 }

@@ -51,7 +51,8 @@ impl Rig {
     }
 }
 
-async fn survives(fault: Fault, status: u16, error: &str) {
+async fn survives(fault: Fault) {
+    let (status, error) = (503, "storage_unavailable");
     let rig = Rig::new().await;
     let (proxy, table) = (&rig.proxy, &rig.table);
     let hit = || rig.hit();
@@ -92,23 +93,15 @@ async fn survives(fault: Fault, status: u16, error: &str) {
 }
 
 #[tokio::test]
-async fn connection_refused_is_503_then_recovers() {
-    survives(Fault::Refuse, 503, "storage_unavailable").await;
-}
-
-#[tokio::test]
-async fn a_dynamodb_that_never_answers_is_503_then_recovers() {
-    survives(Fault::Blackhole, 503, "storage_unavailable").await;
-}
-
-#[tokio::test]
-async fn http_500_is_503_then_recovers() {
-    survives(Fault::Http500, 503, "storage_unavailable").await;
-}
-
-#[tokio::test]
-async fn throttling_is_503_then_recovers() {
-    survives(Fault::Throttle, 503, "storage_unavailable").await;
+async fn each_fault_is_503_logged_once_and_the_next_hit_recovers() {
+    for fault in [
+        Fault::Refuse,
+        Fault::Blackhole,
+        Fault::Http500,
+        Fault::Throttle,
+    ] {
+        survives(fault).await;
+    }
 }
 
 /// The documented trade-off: `UpdateItem` has no idempotency token, so when DynamoDB applies

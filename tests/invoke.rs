@@ -5,15 +5,13 @@
 mod common;
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
-use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
-use aws_smithy_mocks::{mock, Rule};
+use aws_smithy_mocks::mock;
 use aws_smithy_types::body::SdkBody;
 use cloudresumecounter::gateway::NotAnHttpApiEvent;
 use cloudresumecounter::request::Policy;
 use cloudresumecounter::Counter;
-use common::{event_json, mocked_counter, CapturedLogs, REQUEST_ID};
+use common::{event_json, mocked_counter, CapturedLogs, Dynamo, REQUEST_ID};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -32,14 +30,6 @@ async fn invoke(counter: &Counter, json: &Value) -> Result<Value, NotAnHttpApiEv
     Ok(serde_json::to_value(result).expect("a proxy result serializes"))
 }
 
-fn answers_42() -> Rule {
-    mock!(Client::update_item).then_output(|| {
-        UpdateItemOutput::builder()
-            .attributes("hits", AttributeValue::N("42".to_owned()))
-            .build()
-    })
-}
-
 /// The proxy result's body, parsed: API Gateway sends it as it is, so it must be JSON text.
 fn body(result: &Value) -> Value {
     let text = result["body"].as_str().expect("a text body");
@@ -48,7 +38,7 @@ fn body(result: &Value) -> Value {
 
 #[tokio::test]
 async fn a_counted_hit_is_a_200_proxy_result_with_the_count() {
-    let counter = mocked_counter(&[&answers_42()], Policy::default());
+    let counter = Dynamo::new().counter(Policy::default());
     let result = invoke(&counter, &event_json("get-counter.json"))
         .await
         .unwrap();
@@ -58,12 +48,12 @@ async fn a_counted_hit_is_a_200_proxy_result_with_the_count() {
         json!({"content-type": "application/json", "cache-control": "no-store"})
     );
     assert_eq!(result["isBase64Encoded"], false);
-    assert_eq!(body(&result), json!({"count": 42, "counted": true}));
+    assert_eq!(body(&result), json!({"count": 7, "counted": true}));
 }
 
 #[tokio::test]
 async fn a_rejection_keeps_its_status_headers_and_error_code() {
-    let counter = mocked_counter(&[&answers_42()], Policy::default());
+    let counter = Dynamo::new().counter(Policy::default());
     let result = invoke(&counter, &event_json("post-counter.json"))
         .await
         .unwrap();
@@ -76,7 +66,7 @@ async fn a_rejection_keeps_its_status_headers_and_error_code() {
 async fn an_event_of_another_shape_is_an_invocation_error_named_for_operators() {
     let captured = CapturedLogs::default();
     let _guard = captured.install();
-    let counter = mocked_counter(&[&answers_42()], Policy::default());
+    let counter = Dynamo::new().counter(Policy::default());
 
     let err = invoke(&counter, &json!({"hello": "world"}))
         .await

@@ -3,26 +3,24 @@
 
 mod common;
 
-use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
-use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::error::ThrottlingException;
-use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, Rule};
 use cloudresumecounter::request::{Policy, Request};
-use common::{event, get_with_query, mocked_counter, CapturedLogs, REQUEST_ID};
+use common::{event, get_with_query, mocked_counter, CapturedLogs, Dynamo, REQUEST_ID};
 use serde_json::Value;
 
-/// Handles `requests` one by one under the production subscriber; returns the log lines.
-async fn log_lines_of(rule: &Rule, requests: Vec<Request>) -> Vec<String> {
+/// Handles `requests` one by one under the production subscriber, DynamoDB answered by
+/// `rules` (none: [`Dynamo`]); returns the log lines.
+async fn log_lines_of(rules: &[&Rule], requests: Vec<Request>) -> Vec<String> {
     let captured = CapturedLogs::default();
     let _guard = captured.install();
-    let reads_5 = mock!(Client::get_item).then_output(|| {
-        GetItemOutput::builder()
-            .item("hits", AttributeValue::N("5".to_owned()))
-            .build()
-    });
-    let counter = mocked_counter(&[rule, &reads_5], Policy::default());
+    let dynamo = Dynamo::new();
+    let counter = match rules {
+        [] => dynamo.counter(Policy::default()),
+        rules => mocked_counter(rules, Policy::default()),
+    };
     for request in requests {
         counter.handle(&request, REQUEST_ID).await;
     }
@@ -33,23 +31,15 @@ fn parse(line: &str) -> Value {
     serde_json::from_str(line).unwrap_or_else(|err| panic!("not a JSON line ({err}): {line}"))
 }
 
-fn counts_five() -> Rule {
-    mock!(Client::update_item).then_output(|| {
-        UpdateItemOutput::builder()
-            .attributes("hits", AttributeValue::N("5".to_owned()))
-            .build()
-    })
-}
-
 #[tokio::test]
 async fn one_json_line_per_request_with_id_status_latency_and_count() {
-    let lines = log_lines_of(&counts_five(), vec![event("get-counter.json")]).await;
+    let lines = log_lines_of(&[], vec![event("get-counter.json")]).await;
     assert_eq!(lines.len(), 1, "{lines:#?}");
     let line = parse(&lines[0]);
     assert_eq!(line["level"], "INFO");
     assert_eq!(line["request_id"], "c0ffee00-0000-4000-8000-000000000001");
     assert_eq!(line["status"], 200);
-    assert_eq!(line["count"], 5);
+    assert_eq!(line["count"], 7);
     assert_eq!(line["counted"], true);
     assert_eq!(line["message"], "hit counted");
     assert!(
@@ -64,14 +54,14 @@ async fn one_json_line_per_request_with_id_status_latency_and_count() {
 #[tokio::test]
 async fn a_read_says_it_did_not_count_and_why() {
     let requests = vec![event("view-count.json"), event("crawler-get.json")];
-    let lines = log_lines_of(&counts_five(), requests).await;
+    let lines = log_lines_of(&[], requests).await;
     assert_eq!(lines.len(), 2, "{lines:#?}");
     for (line, reason) in lines.iter().zip(["view", "crawler"]) {
         let line = parse(line);
         assert_eq!(line["message"], "count read");
         assert_eq!(line["counted"], false);
         assert_eq!(line["reason"], reason);
-        assert_eq!(line["count"], 5);
+        assert_eq!(line["count"], 9);
         assert_eq!(line["path"], "/index.html");
     }
 }
@@ -92,7 +82,7 @@ async fn request_content_cannot_forge_a_log_line() {
         event("control-char-path.json"),
         get_with_query("path=%2Fok%0D%0A%7B%22level%22%3A%22ERROR%22%7D"),
     ];
-    let lines = log_lines_of(&counts_five(), requests).await;
+    let lines = log_lines_of(&[], requests).await;
     assert_eq!(lines.len(), 3, "one line per request: {lines:#?}");
 
     let counted = parse(&lines[0]);
@@ -119,7 +109,7 @@ async fn a_dynamodb_failure_logs_its_cause_once_and_only_in_the_log() {
                 .build(),
         )
     });
-    let lines = log_lines_of(&throttled, vec![event("get-counter.json")]).await;
+    let lines = log_lines_of(&[&throttled], vec![event("get-counter.json")]).await;
     assert_eq!(lines.len(), 1, "{lines:#?}");
     let line = parse(&lines[0]);
     assert_eq!(line["level"], "ERROR");

@@ -10,14 +10,17 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+
 use aws_config::ConfigLoader;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
     ScalarAttributeType, TableStatus,
 };
 use aws_sdk_dynamodb::Client;
-use aws_smithy_mocks::{mock_client, Rule, RuleMode};
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use cloudresumecounter::allow_list::AllowList;
 use cloudresumecounter::request::{Policy, Request};
 use cloudresumecounter::response::Response;
@@ -44,12 +47,8 @@ pub fn event(name: &str) -> Request {
 /// The request the bootstrap hands the counter for the event `json`, through the same
 /// conversion (`gateway::into_request`).
 pub fn request_from_json(json: &str) -> Request {
-    try_request_from_json(json).expect("an HTTP API v2 event")
-}
-
-pub fn try_request_from_json(json: &str) -> Option<Request> {
-    let event = RawValue::from_string(json.to_owned()).ok()?;
-    gateway::into_request(&event).ok()
+    let event = RawValue::from_string(json.to_owned()).unwrap();
+    gateway::into_request(&event).expect("an HTTP API v2 event")
 }
 
 /// An HTTP API v2 GET event for `/counter?{raw_query}`, built from `get-counter.json`.
@@ -98,6 +97,82 @@ pub fn header<'a>(response: &'a Response, name: &str) -> Option<&'a str> {
 pub fn mocked_counter(rules: &[&Rule], policy: Policy) -> Counter {
     let client: Client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, rules);
     Counter::new(CounterStore::new(client, MOCK_TABLE), policy)
+}
+
+type Keys = Arc<Mutex<Vec<String>>>;
+
+fn the_key(key: Option<&std::collections::HashMap<String, AttributeValue>>) -> String {
+    let key = key.expect("a key");
+    assert_eq!(key.len(), 1, "{key:?}");
+    match &key["path"] {
+        AttributeValue::S(path) => path.clone(),
+        other => panic!("the key is not a string: {other:?}"),
+    }
+}
+
+/// A DynamoDB that accepts only the contract's exact UpdateItem (`ADD hits :1`, the new
+/// value back, answered `hits = 7`) and GetItem (eventually consistent, only `hits`,
+/// answered `hits = 9`), noting each key.
+pub struct Dynamo {
+    pub write: Rule,
+    pub read: Rule,
+    writes: Keys,
+    reads: Keys,
+}
+
+impl Dynamo {
+    pub fn new() -> Self {
+        let (writes, reads) = (Keys::default(), Keys::default());
+        let (w, r) = (Arc::clone(&writes), Arc::clone(&reads));
+        let write = mock!(Client::update_item)
+            .match_requests(move |input| {
+                let values = input.expression_attribute_values().expect("values");
+                assert_eq!(input.table_name(), Some(MOCK_TABLE));
+                assert_eq!(input.update_expression(), Some("ADD hits :inc"));
+                assert_eq!(values.len(), 1);
+                assert_eq!(values.get(":inc"), Some(&AttributeValue::N("1".to_owned())));
+                assert_eq!(input.return_values(), Some(&ReturnValue::UpdatedNew));
+                assert!(input.condition_expression().is_none());
+                assert!(input.expression_attribute_names().is_none());
+                w.lock().unwrap().push(the_key(input.key()));
+                true
+            })
+            .then_output(|| {
+                UpdateItemOutput::builder()
+                    .attributes("hits", AttributeValue::N("7".to_owned()))
+                    .build()
+            });
+        let read = mock!(Client::get_item)
+            .match_requests(move |input| {
+                assert_eq!(input.table_name(), Some(MOCK_TABLE));
+                assert_eq!(input.projection_expression(), Some("hits"));
+                assert!(input.consistent_read().is_none());
+                assert!(input.expression_attribute_names().is_none());
+                r.lock().unwrap().push(the_key(input.key()));
+                true
+            })
+            .then_output(|| {
+                GetItemOutput::builder()
+                    .item("hits", AttributeValue::N("9".to_owned()))
+                    .build()
+            });
+        Dynamo {
+            write,
+            read,
+            writes,
+            reads,
+        }
+    }
+
+    pub fn counter(&self, policy: Policy) -> Counter {
+        mocked_counter(&[&self.write, &self.read], policy)
+    }
+
+    /// The keys written and read so far.
+    pub fn calls(&self) -> (Vec<String>, Vec<String>) {
+        let keys = |keys: &Keys| keys.lock().unwrap().clone();
+        (keys(&self.writes), keys(&self.reads))
+    }
 }
 
 /// The policy with `COUNTER_ALLOWED_PATHS` set to `list`.
@@ -151,18 +226,9 @@ fn start_dynalite() -> Dynalite {
     }
 }
 
-/// The function's own SDK set-up (timeouts, retries, HTTP client) pointed at `endpoint`,
-/// with the fixed region and credentials a local emulator accepts.
+/// The function's own SDK set-up (timeouts, retries, HTTP client) pointed at `endpoint`.
 pub async fn sdk_client(endpoint: &str) -> Client {
-    sdk_client_with(endpoint, |loader| loader).await
-}
-
-/// [`sdk_client`], with the set-up changed by `adjust` first.
-pub async fn sdk_client_with(
-    endpoint: &str,
-    adjust: impl FnOnce(ConfigLoader) -> ConfigLoader,
-) -> Client {
-    client_from(adjust(sdk::loader(Some(endpoint)))).await
+    client_from(sdk::loader(Some(endpoint))).await
 }
 
 /// The client of an SDK set-up, with the fixed region and credentials a local emulator accepts.
