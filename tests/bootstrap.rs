@@ -43,15 +43,37 @@ fn a_missing_or_empty_table_stops_init_saying_what_to_set() {
     }
 }
 
+/// A bad value of each setting stops init with the message config.rs gives it.
 #[test]
-fn count_crawlers_other_than_true_or_false_stops_init() {
-    refuses(
-        &[
-            ("DYNAMODB_TABLE", "Hits"),
-            ("COUNTER_COUNT_CRAWLERS", "yes"),
-        ],
-        "COUNTER_COUNT_CRAWLERS is \"yes\": set it to true or false",
-    );
+fn a_bad_setting_stops_init_naming_the_variable() {
+    for (name, value, reason) in [
+        (
+            "COUNTER_COUNT_CRAWLERS",
+            "yes",
+            "COUNTER_COUNT_CRAWLERS is \"yes\": set it to true or false",
+        ),
+        (
+            "COUNTER_ALLOWED_ORIGINS",
+            "https://ada.example,resume.example.com",
+            "COUNTER_ALLOWED_ORIGINS: \"resume.example.com\" is not an origin: no scheme \
+             (https:// or http://); write each site as its address bar shows it, up to the host \
+             and port (https://ada.example,https://www.ada.example)",
+        ),
+        (
+            "COUNTER_MAX_PATH_BYTES",
+            "2049",
+            "COUNTER_MAX_PATH_BYTES is \"2049\": set it to a number of bytes from 1 to 2048 \
+             (DynamoDB's key limit), or leave it empty for 256",
+        ),
+        (
+            "COUNTER_REPEAT_WINDOW_SECONDS",
+            "10m",
+            "COUNTER_REPEAT_WINDOW_SECONDS is \"10m\": set it to a whole number of seconds \
+             from 0 (off) to 86400",
+        ),
+    ] {
+        refuses(&[("DYNAMODB_TABLE", "Hits"), (name, value)], reason);
+    }
 }
 
 #[test]

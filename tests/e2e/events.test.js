@@ -40,22 +40,3 @@ for (const [file, expected] of Object.entries(EXPECTED)) {
     if (expected.status === 200) assert.equal(line.counted, isCounted, 'and whether it counted');
   });
 }
-
-// tests/bootstrap.rs tries the binary's other refusals; these it does not yet, so they stay
-// here, one value each (which values are refused is src/config.rs's).
-for (const [name, value] of [
-  ['DYNAMODB_TABLE', ''],
-  ['COUNTER_ALLOWED_ORIGINS', 'https://ada.example,resume.example.com'],
-  ['COUNTER_MAX_PATH_BYTES', '2049'],
-  ['COUNTER_REPEAT_WINDOW_SECONDS', '10m'],
-]) {
-  test(`${name}=${value} stops init, naming the variable`, async (t) => {
-    const broken = await fn.start(t, { [name]: value }).then(
-      () => assert.fail('the function started'),
-      (err) => err,
-    );
-    assert.match(broken.message, new RegExp(`cannot start: ${name}`), broken.message);
-    assert.notEqual(broken.sandbox.exitCode, 0, 'exits non-zero');
-    assert.equal(broken.sandbox.killedFor, null, 'exited by itself');
-  });
-}
