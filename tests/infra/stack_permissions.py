@@ -1,18 +1,12 @@
 """What CloudFormation will ask a stack's role to do, and whether the role allows it, offline.
 
-For each resource of a deployed stack (intrinsics.deployed_resources), the CloudFormation
-registry schema of its type, as cfn-lint ships it, lists what CloudFormation's handler calls to
-create, read, update and delete it (`handlers.*.permissions`), and, where the type takes
-CloudFormation's system tags on create (`tagging.cloudFormationSystemTags`), its tagging calls.
-cfn-lint's Policies.json (IAM's own action list) says which actions IAM authorizes on a
-resource and which only on "*". Each action is then evaluated against the role's statements,
-on the resource's ARN (or, for an action on another resource, that one's: the role a function
-passes, the object its code is read from). Generic over resource types: a type with no rule in
-ARNS fails with a message naming it, as does every action a role lacks.
-
-Left out, each with the property it depends on (EXEMPT): actions a handler calls only when the
-template sets that property (a KMS key, a VPC, a permissions boundary...). Set the property and
-the action is required again.
+For each resource of a deployed stack, the registry schema of its type (as cfn-lint ships it)
+lists the calls CloudFormation's handlers make (`handlers.*.permissions`, and the tagging calls
+of a type that takes system tags); cfn-lint's Policies.json says which of them IAM authorizes
+on a resource and which only on "*". Each call is evaluated against the role's statements on
+the resource's ARN, or on the other resource it acts on (the role a function passes). A type
+with no rule in ARNS fails naming it, as does every action a role lacks. Left out (EXEMPT):
+actions a handler calls only when the template sets a property; set it and they are required.
 """
 
 from __future__ import annotations
@@ -92,8 +86,8 @@ def _arn_formats(action: str) -> list[str]:
 
 def on_its_own_kind(action: str, own_arn: str) -> str:
     """The resource's own ARN if IAM authorizes the action on that kind of resource, else an
-    ARN of the kind it does (an id left as SOMEID): route53:GetChange is on a change, not on
-    the hosted zone whose records it changed."""
+    ARN of the kind it does (an id left as SOMEID): billing:GetBillingViewData is on a billing
+    view, not on the budget that reads it."""
     formats = _arn_formats(action)
     if not formats or any(re.fullmatch(f, own_arn) for f in formats):
         return own_arn
@@ -151,35 +145,20 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("AWS::SNS::Topic", "iam:*"): "DeliveryStatusLogging",
     ("AWS::SNS::Subscription", "iam:*"): "SubscriptionRoleArn",
     ("AWS::SNS::Subscription", "sns:SetSubscriptionAttributes"): "SubscriptionRoleArn",
-    # An HTTP API imported from an OpenAPI file in S3; an integration that assumes a role.
+    # An HTTP API imported from an OpenAPI file in S3.
     ("AWS::ApiGatewayV2::Api", "s3:*"): "BodyS3Location",
-    ("AWS::ApiGatewayV2::Integration", "iam:PassRole"): "CredentialsArn",
-    # A custom domain with mutual TLS (its truststore in S3) or an ownership certificate.
-    ("AWS::ApiGatewayV2::DomainName", "s3:*"): "MutualTlsAuthentication",
-    ("AWS::ApiGatewayV2::DomainName", "apigateway:*CertificateFromDomain"): "MutualTlsAuthentication",
-    ("AWS::ApiGatewayV2::DomainName", "apigateway:AddCertificateToDomain"): "MutualTlsAuthentication",
-    # A budget of a billing view.
-    ("AWS::Budgets::Budget", "billing:*"): "Budget.BillingViewArn",
-    # The artifact bucket: replication (a role), S3 Tables and metadata tables, ABAC, object
-    # lock, ACLs, notifications, inventory, analytics, metrics, websites, CORS, logging,
-    # acceleration, intelligent tiering.
+    # The artifact bucket: replication (a role), S3 Tables and metadata tables, ACLs on objects,
+    # inventory, analytics, metrics, websites, acceleration, intelligent tiering. (What the
+    # pipeline stack's role grants anyway, s3:PutBucket* among it, needs no exemption.)
     ("AWS::S3::Bucket", "iam:PassRole"): "ReplicationConfiguration",
     ("AWS::S3::Bucket", "s3:Put*Replication*"): "ReplicationConfiguration",
-    ("AWS::S3::Bucket", "s3:DeleteBucketReplication"): "ReplicationConfiguration",
     ("AWS::S3::Bucket", "s3tables:*"): "MetadataTableConfiguration",
-    ("AWS::S3::Bucket", "s3:*MetadataTableConfiguration"): "MetadataTableConfiguration",
     ("AWS::S3::Bucket", "s3:*BucketMetadata*"): "MetadataTableConfiguration",
-    ("AWS::S3::Bucket", "s3:*BucketAbac"): "AbacStatus",
-    ("AWS::S3::Bucket", "s3:Put*ObjectLockConfiguration"): "ObjectLockConfiguration",
     ("AWS::S3::Bucket", "s3:PutObjectAcl"): "AccessControl",
-    ("AWS::S3::Bucket", "s3:PutBucketAcl"): "AccessControl",
-    ("AWS::S3::Bucket", "s3:PutBucketNotification"): "NotificationConfiguration",
     ("AWS::S3::Bucket", "s3:PutInventoryConfiguration"): "InventoryConfigurations",
     ("AWS::S3::Bucket", "s3:*AnalyticsConfiguration"): "AnalyticsConfigurations",
     ("AWS::S3::Bucket", "s3:*MetricsConfiguration"): "MetricsConfigurations",
     ("AWS::S3::Bucket", "s3:*BucketWebsite"): "WebsiteConfiguration",
-    ("AWS::S3::Bucket", "s3:*BucketCORS"): "CorsConfiguration",
-    ("AWS::S3::Bucket", "s3:PutBucketLogging"): "LoggingConfiguration",
     ("AWS::S3::Bucket", "s3:PutAccelerateConfiguration"): "AccelerateConfiguration",
     ("AWS::S3::Bucket", "s3:PutIntelligentTieringConfiguration"): "IntelligentTieringConfigurations",
     # CodePipeline: stage transitions are disabled only when a stage says so.
@@ -239,7 +218,7 @@ class Stack:
         }
 
     def resolve(self, node: Any) -> Any:
-        """Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::Split as CloudFormation would."""
+        """Ref, Fn::GetAtt (Arn) and the one-string Fn::Sub, the ones the two templates use."""
         if isinstance(node, list):
             return [self.resolve(n) for n in node]
         if not isinstance(node, dict):
@@ -252,30 +231,15 @@ class Stack:
         if fn == "Fn::GetAtt":
             logical, attribute = arg.split(".", 1) if isinstance(arg, str) else arg
             return self.get_att(logical, attribute)
-        if fn == "Fn::Sub":
-            text, variables = (arg, {}) if isinstance(arg, str) else arg
-            values = {k: self.resolve(v) for k, v in variables.items()}
+        if fn == "Fn::Sub" and isinstance(arg, str):
 
             def replace(m: re.Match[str]) -> str:
-                bang, name = m.groups()
-                if bang:
-                    return "${" + name + "}"
-                if name in values:
-                    return str(values[name])
+                name = m.group(1)
                 if "." in name:
                     return str(self.get_att(*name.split(".", 1)))
                 return str(self.ref(name))
 
-            return re.sub(r"\$\{(!?)([^}]*)\}", replace, text)
-        if fn == "Fn::Join":
-            sep, items = arg
-            return sep.join(str(i) for i in self.resolve(items))
-        if fn == "Fn::Select":
-            index, items = self.resolve(arg)
-            return items[int(index)]
-        if fn == "Fn::Split":
-            sep, text = self.resolve(arg)
-            return text.split(sep)
+            return re.sub(r"\$\{([^}]*)\}", replace, arg)
         raise ValueError(f"stack_permissions cannot resolve {fn}: {arg!r}")
 
     def ref(self, name: str) -> str:
@@ -286,9 +250,8 @@ class Stack:
         return self.physical_id(name)
 
     def get_att(self, logical: str, attribute: str) -> str:
-        if attribute == "Arn":
-            return self.arn(logical)
-        return f"<{logical}.{attribute}>"
+        assert attribute == "Arn", f"stack_permissions cannot resolve {logical}.{attribute}"
+        return self.arn(logical)
 
     def props(self, logical: str) -> dict[str, Any]:
         return self.resources[logical].get("Properties", {})
@@ -343,8 +306,6 @@ def _on(prop: str, of_type: str, template: str | None = None) -> Callable[[Stack
 
     def arn(s: Stack, logical: str) -> str:
         value = s.resolve(s.props(logical)[prop])
-        if isinstance(value, str) and value.startswith("arn:"):
-            return value
         if template:
             return _fmt(template, name=value)
         (target,) = [n for n in s.resources if s.physical_id(n) == value and s.type_of(n) == of_type]
@@ -353,30 +314,17 @@ def _on(prop: str, of_type: str, template: str | None = None) -> Callable[[Stack
     return arn
 
 
-def _api_child(kind: str, id_prop: str | None = None) -> Callable[[Stack, str], str]:
-    def arn(s: Stack, logical: str) -> str:
-        child = s.resolve(s.props(logical)[id_prop]) if id_prop else f"{logical.lower()}-id"
-        return _fmt("arn:{P}:apigateway:{R}::/apis/{api}/{kind}/{child}",
-                    api=s.resolve(s.props(logical)["ApiId"]), kind=kind, child=child)
-    return arn
-
-
-def _api_mapping(s: Stack, logical: str) -> str:
-    return _fmt("arn:{P}:apigateway:{R}::/domainnames/{domain}/apimappings/{id}",
-                domain=s.resolve(s.props(logical)["DomainName"]), id=f"{logical.lower()}-id")
-
-
-def _hosted_zone(s: Stack, logical: str) -> str:
-    props = s.props(logical)
-    zone = s.resolve(props["HostedZoneId"]) if "HostedZoneId" in props else "ZONEOFNAME"
-    return _fmt("arn:{P}:route53:::hostedzone/{zone}", zone=zone)
+def _api_stage(s: Stack, logical: str) -> str:
+    return _fmt("arn:{P}:apigateway:{R}::/apis/{api}/stages/{stage}",
+                api=s.resolve(s.props(logical)["ApiId"]), stage=s.resolve(s.props(logical)["StageName"]))
 
 
 def _api_id(s: Stack, logical: str) -> str:
     return _fmt("arn:{P}:apigateway:{R}::/apis/{id}", id=s.physical_id(logical))
 
 
-# type -> how IAM names it. Ids CloudFormation does not let a template choose are placeholders.
+# type -> how IAM names it, for the types the two stacks deploy (the custom domain's are not
+# deployed by the pipeline). Ids CloudFormation does not let a template choose are placeholders.
 ARNS: dict[str, ArnRule] = {
     "AWS::DynamoDB::Table": ArnRule("TableName", _named("arn:{P}:dynamodb:{R}:{A}:table/{name}")),
     "AWS::Lambda::Function": ArnRule("FunctionName", _named("arn:{P}:lambda:{R}:{A}:function:{name}")),
@@ -397,14 +345,7 @@ ARNS: dict[str, ArnRule] = {
     "AWS::SNS::Topic": ArnRule("TopicName", _named("arn:{P}:sns:{R}:{A}:{name}")),
     "AWS::SNS::Subscription": ArnRule(None, _on("TopicArn", "AWS::SNS::Topic")),
     "AWS::ApiGatewayV2::Api": ArnRule(None, _api_id),
-    "AWS::ApiGatewayV2::Stage": ArnRule(None, _api_child("stages", "StageName")),
-    "AWS::ApiGatewayV2::Route": ArnRule(None, _api_child("routes")),
-    "AWS::ApiGatewayV2::Integration": ArnRule(None, _api_child("integrations")),
-    "AWS::ApiGatewayV2::DomainName": ArnRule(
-        "DomainName", _named("arn:{P}:apigateway:{R}::/domainnames/{name}")
-    ),
-    "AWS::ApiGatewayV2::ApiMapping": ArnRule(None, _api_mapping),
-    "AWS::Route53::RecordSet": ArnRule(None, _hosted_zone),
+    "AWS::ApiGatewayV2::Stage": ArnRule(None, _api_stage),
     "AWS::Budgets::Budget": ArnRule("Budget.BudgetName", _named("arn:{P}:budgets::{A}:budget/{name}")),
     "AWS::S3::Bucket": ArnRule("BucketName", _named("arn:{P}:s3:::{name}")),
     "AWS::S3::BucketPolicy": ArnRule(None, _on("Bucket", "AWS::S3::Bucket", "arn:{P}:s3:::{name}")),
