@@ -150,15 +150,8 @@ FAKE = {
 }
 
 
-def dashboard(cfn: dict[str, Any]) -> dict[str, Any]:
-    resource = cfn["Resources"].get(DASHBOARD)
-    assert resource, "no dashboard"
-    assert resource["Type"] == "AWS::CloudWatch::Dashboard"
-    return resource["Properties"]
-
-
 def dashboard_body(cfn: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(resolve_sub(dashboard(cfn)["DashboardBody"], FAKE))
+    return json.loads(resolve_sub(cfn["Resources"][DASHBOARD]["Properties"]["DashboardBody"], FAKE))
 
 
 def widgets(cfn: dict[str, Any], type_: str) -> list[dict[str, Any]]:
@@ -166,9 +159,8 @@ def widgets(cfn: dict[str, Any], type_: str) -> list[dict[str, Any]]:
 
 
 def metric_lines(cfn: dict[str, Any]) -> list[tuple[str, str, dict[str, str], dict[str, Any]]]:
-    """(namespace, metric, dimensions, options) for every line of every metric widget, with the
-    widget's own stat filled in where the line names none. Metric math lines ([{"expression":
-    ...}]) name no metric of their own: they are left out."""
+    """(namespace, metric, dimensions, options) of every metric line, the widget's stat filled
+    in where the line names none; metric math lines name no metric and are left out."""
     lines = []
     for widget in widgets(cfn, "metric"):
         for line in widget["metrics"]:
@@ -183,13 +175,11 @@ def metric_lines(cfn: dict[str, Any]) -> list[tuple[str, str, dict[str, str], di
 
 
 def log_queries(cfn: dict[str, Any]) -> dict[str, str]:
-    """Logs Insights query of each log widget, by title. The function-line check that takes its
-    allowed fields from the built binary's output reads them from here."""
     return {w["title"]: w["query"] for w in widgets(cfn, "log")}
 
 
 def test_dashboard_body_is_json_built_from_this_stacks_resources_only(cfn):
-    body = dashboard(cfn)["DashboardBody"]
+    body = cfn["Resources"][DASHBOARD]["Properties"]["DashboardBody"]
     assert sub_variables(body) <= set(FAKE), f"unknown placeholders {sub_variables(body) - set(FAKE)}"
     for name in sub_variables(body) - {"AWS::Region", "AWS::StackName"}:
         known = set(cfn["Resources"]) | set(cfn["Parameters"])
@@ -269,16 +259,12 @@ PLATFORM_REPORT = {
     },
 }
 
-def platform_queries(cfn: dict[str, Any]) -> dict[str, str]:
-    return {t: q for t, q in log_queries(cfn).items() if '"platform.report"' in q}
-
-
 def function_line_queries(cfn: dict[str, Any]) -> dict[str, str]:
     return {t: q for t, q in log_queries(cfn).items() if '"platform.report"' not in q}
 
 
 def test_platform_queries_read_only_fields_of_the_platform_report_record(cfn):
-    queries = platform_queries(cfn)
+    queries = {t: q for t, q in log_queries(cfn).items() if '"platform.report"' in q}
     assert queries, "no cold-start widget"
     allowed = flattened_fields(PLATFORM_REPORT) | BUILTIN_FIELDS
     for title, query in queries.items():
