@@ -259,11 +259,17 @@ class Stack:
     def type_of(self, logical: str) -> str:
         return self.resources[logical]["Type"]
 
+    def rule(self, logical: str) -> ArnRule:
+        type_ = self.type_of(logical)
+        assert type_ in ARNS, (
+            f"{logical}: no ARN rule for {type_} in tests/infra/stack_permissions.py ARNS: add one "
+            "(the ARN IAM authorizes its actions on, from the service's authorization reference)"
+        )
+        return ARNS[type_]
+
     def physical_id(self, logical: str) -> str:
         """What Ref gives: the name the template sets, or the one CloudFormation generates."""
-        type_ = self.type_of(logical)
-        rule = ARNS.get(type_)
-        assert rule, unknown_type(type_, logical)
+        rule = self.rule(logical)
         if rule.name:
             node: Any = self.props(logical)
             for key in rule.name.split("."):
@@ -271,20 +277,10 @@ class Stack:
             if node is not None:
                 return str(self.resolve(node))
         generated = f"{self.name}-{logical}-{GENERATED}"
-        return generated.lower() if type_ == "AWS::S3::Bucket" else generated
+        return generated.lower() if self.type_of(logical) == "AWS::S3::Bucket" else generated
 
     def arn(self, logical: str) -> str:
-        type_ = self.type_of(logical)
-        rule = ARNS.get(type_)
-        assert rule, unknown_type(type_, logical)
-        return rule.arn(self, logical)
-
-
-def unknown_type(type_: str, logical: str) -> str:
-    return (
-        f"{logical}: no ARN rule for {type_} in tests/infra/stack_permissions.py ARNS: add one "
-        "(the ARN IAM authorizes its actions on, from the service's authorization reference)"
-    )
+        return self.rule(logical).arn(self, logical)
 
 
 def _fmt(template: str, **values: str) -> str:
@@ -448,21 +444,7 @@ def allows(role_grants: list[Grant], action: str, arn: str, passed_to: str | Non
     )
 
 
-@dataclass(frozen=True)
-class Missing:
-    stack: str
-    logical: str
-    type_: str
-    handler: str
-    action: str
-    arn: str
-
-    def __str__(self) -> str:
-        return (f"{self.stack} {self.logical} ({self.type_}): {self.handler} needs "
-                f"{self.action} on {self.arn}")
-
-
-def missing_actions(role_grants: list[Grant], stack: Stack) -> list[Missing]:
+def missing_actions(role_grants: list[Grant], stack: Stack) -> list[str]:
     """Every action the schemas require for the stack's resources that the role does not allow."""
     found = []
     for logical, resource in stack.resources.items():
@@ -478,7 +460,7 @@ def missing_actions(role_grants: list[Grant], stack: Stack) -> list[Missing]:
                     continue
                 for arn in authorized_on(stack, logical, action):
                     if not allows(role_grants, action, arn, PASSED_TO.get(type_)):
-                        found.append(Missing(stack.name, logical, type_, handler, action, arn))
+                        found.append(f"{stack.name} {logical} ({type_}): {handler} needs {action} on {arn}")
     return found
 
 

@@ -80,8 +80,8 @@ def counter_stack(pipeline: Stack, cfn: dict[str, Any], stage: str) -> tuple[str
     return roles.pop(), stack
 
 
-def report(missing: list) -> str:
-    lines = sorted({str(m) for m in missing})
+def report(missing: list[str]) -> str:
+    lines = sorted(set(missing))
     return (
         f"{len(lines)} action(s) CloudFormation will call that the role does not allow "
         "(grant them in pipeline.yaml, or, if one only matters for a property the template "
@@ -134,8 +134,8 @@ def test_an_exempt_action_is_required_once_its_property_is_set(cfn):
     role, stack = counter_stack(pipeline, cfn, "DeployTest")
     (function,) = [n for n, r in stack.resources.items() if r["Type"] == "AWS::Lambda::Function"]
     stack.resources[function]["Properties"]["KmsKeyArn"] = "arn:aws:kms:us-east-1:123456789012:key/k"
-    missing = {m.action for m in missing_actions(grants(pipeline, role), stack) if m.logical == function}
-    assert "kms:Decrypt" in missing
+    missing = missing_actions(grants(pipeline, role), stack)
+    assert any(f" {function} " in m and " needs kms:Decrypt on " in m for m in missing), missing
 
 
 @pytest.mark.parametrize("type_, pattern", sorted(NO_PROPERTY_YET))
