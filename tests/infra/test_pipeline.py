@@ -115,6 +115,10 @@ def project_of(pipeline: dict[str, Any], stage: str) -> dict[str, Any]:
     return pipeline["Resources"][ref(build["Configuration"]["ProjectName"])]["Properties"]
 
 
+def project_role(pipeline: dict[str, Any], stage: str) -> str:
+    return get_att_resource(project_of(pipeline, stage)["ServiceRole"])
+
+
 @pytest.mark.parametrize(
     "stage, buildspec",
     [("Test", "unit-tests-buildspec.yml"), ("Build", "buildspec.yml"), ("SmokeTest", "smoke-buildspec.yml")],
@@ -143,7 +147,7 @@ def test_test_reports_land_in_the_report_groups(pipeline):
     }
     assert all(g["Properties"]["Type"] == "TEST" for g in groups.values())
     assert all(r["file-format"] == "JUNITXML" for r in reports.values())
-    test_role = get_att_resource(project_of(pipeline, "Test")["ServiceRole"])
+    test_role = project_role(pipeline, "Test")
     (reporting,) = [
         s for n, s in statements(pipeline)
         if n == test_role and "codebuild:CreateReport" in s["Action"]
@@ -269,30 +273,26 @@ def test_bucket_expires_old_artifacts(pipeline):
 
 def test_one_role_per_job(pipeline):
     resources = pipeline["Resources"]
+    # job -> (its role, the service that assumes it)
     jobs = {
-        "pipeline": get_att_resource(resources["Pipeline"]["Properties"]["RoleArn"]),
-        "test": get_att_resource(project_of(pipeline, "Test")["ServiceRole"]),
-        "build": get_att_resource(project_of(pipeline, "Build")["ServiceRole"]),
-        "smoke": get_att_resource(project_of(pipeline, "SmokeTest")["ServiceRole"]),
-        "update-pipeline": action_role(pipeline, "UpdatePipeline", "CreateChangeSet"),
-        "deploy": action_role(pipeline, "DeployTest", "Deploy"),
+        "pipeline": (get_att_resource(resources["Pipeline"]["Properties"]["RoleArn"]), "codepipeline"),
+        "test": (project_role(pipeline, "Test"), "codebuild"),
+        "build": (project_role(pipeline, "Build"), "codebuild"),
+        "smoke": (project_role(pipeline, "SmokeTest"), "codebuild"),
+        "update-pipeline": (action_role(pipeline, "UpdatePipeline", "CreateChangeSet"), "cloudformation"),
+        "deploy": (action_role(pipeline, "DeployTest", "Deploy"), "cloudformation"),
     }
-    assert len(set(jobs.values())) == len(jobs), jobs
-    assert set(jobs.values()) == set(resources_of_type(pipeline, "AWS::IAM::Role"))
-    for stage, name in [
-        ("UpdatePipeline", "CreateChangeSet"), ("UpdatePipeline", "ExecuteChangeSet"),
-        ("DeployTest", "Deploy"),
-        ("DeployProd", "CreateChangeSet"), ("DeployProd", "ExecuteChangeSet"),
-    ]:
-        expected = jobs["update-pipeline"] if stage == "UpdatePipeline" else jobs["deploy"]
-        assert action_role(pipeline, stage, name) == expected
-    assert project_of(pipeline, "SmokeProd") == project_of(pipeline, "SmokeTest")
-    services = {"pipeline": "codepipeline", "test": "codebuild", "build": "codebuild",
-                "smoke": "codebuild",
-                "update-pipeline": "cloudformation", "deploy": "cloudformation"}
-    for job, role in jobs.items():
+    roles = {role for role, _ in jobs.values()}
+    assert len(roles) == len(jobs) and roles == set(resources_of_type(pipeline, "AWS::IAM::Role")), jobs
+    for job, (role, service) in jobs.items():
         (trust,) = resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-        assert trust["Principal"] == {"Service": f"{services[job]}.amazonaws.com"}, job
+        assert trust["Principal"] == {"Service": f"{service}.amazonaws.com"}, job
+    for stage, name, job in [
+        ("UpdatePipeline", "ExecuteChangeSet", "update-pipeline"),
+        ("DeployProd", "CreateChangeSet", "deploy"), ("DeployProd", "ExecuteChangeSet", "deploy"),
+    ]:
+        assert action_role(pipeline, stage, name) == jobs[job][0], (stage, name)
+    assert project_of(pipeline, "SmokeProd") == project_of(pipeline, "SmokeTest")
 
 
 def test_no_wildcard_action_on_a_wildcard_resource(pipeline):
@@ -341,7 +341,7 @@ def test_deploy_role_touches_only_the_two_tables_and_never_their_items(pipeline)
 
 
 def test_the_smoke_job_reads_its_inputs_and_writes_only_its_logs(pipeline):
-    smoke = get_att_resource(project_of(pipeline, "SmokeTest")["ServiceRole"])
+    smoke = project_role(pipeline, "SmokeTest")
     actions = role_actions(pipeline, smoke)
     assert actions == {
         "logs:CreateLogStream", "logs:PutLogEvents", "s3:GetObject", "s3:GetObjectVersion",
