@@ -65,14 +65,3 @@ def logs_insights_fields(query: str) -> set[str]:
                 continue
             fields.add(text)
     return fields
-
-
-def flattened_fields(record: dict, prefix: str = "") -> set[str]:
-    """The dotted names Logs Insights gives a JSON log event's fields ("record.metrics.x")."""
-    names: set[str] = set()
-    for key, value in record.items():
-        name = f"{prefix}{key}"
-        names.add(name)
-        if isinstance(value, dict):
-            names |= flattened_fields(value, f"{name}.")
-    return names
