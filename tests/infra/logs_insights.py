@@ -25,10 +25,9 @@ TOKEN = re.compile(
 
 
 def commands(query: str) -> list[list[tuple[str, str]]]:
-    """The query's commands, each as its (kind, text) tokens, whitespace and the insides of
-    strings dropped. What the dashboard's queries do not use is not understood: a comment or a
-    backquoted name is an error, a regex or parse's aliases read as fields, so a check on such a
-    query fails rather than passes."""
+    """The query's commands as (kind, text) tokens. What the dashboard's queries do not use is
+    not understood: a comment or a backquoted name is an error, a regex or parse's aliases read
+    as fields, so a check on such a query fails rather than passes."""
     split: list[list[tuple[str, str]]] = [[]]
     pos = 0
     while pos < len(query):

@@ -1,8 +1,7 @@
-"""Every role CloudFormation deploys with can do what its stack asks of it, checked offline
-against the registry schemas cfn-lint ships (stack_permissions.py): the deploy role for each
-resource of the SAM-transformed counter template, with the parameters pipeline.yaml passes the
-test and the production stacks, and the pipeline stack's own role for each resource of
-pipeline.yaml; for every combination of the parameters that changes which resources exist."""
+"""Every role CloudFormation deploys with can do what its stack asks of it (stack_permissions.py):
+the deploy role for the counter's test and production stacks as pipeline.yaml deploys them, and
+the pipeline stack's own role for pipeline.yaml, for every combination of the parameters that
+changes which resources exist."""
 
 from __future__ import annotations
 
