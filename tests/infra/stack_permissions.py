@@ -71,29 +71,6 @@ def only_on_star(action: str) -> bool:
     return not _iam_actions()[service.lower()]["Actions"][name.lower()].get("Resources")
 
 
-def _arn_formats(action: str) -> list[str]:
-    """The ARN formats of the resource types IAM authorizes the action on, as regexes."""
-    service, name = action.split(":", 1)
-    svc = _iam_actions()[service.lower()]
-    kinds = svc["Actions"][name.lower()].get("Resources", [])
-    by_kind = {k.lower(): v for k, v in svc.get("Resources", {}).items()}
-    formats = [f for k in kinds for f in by_kind.get(k.lower(), {}).get("ARNFormats", [])]
-    pseudo = {"${Partition}": PARTITION, "${Region}": REGION, "${Account}": ACCOUNT}
-    for key, value in pseudo.items():
-        formats = [f.replace(key, value) for f in formats]
-    return formats
-
-
-def on_its_own_kind(action: str, own_arn: str) -> str:
-    """The resource's own ARN if IAM authorizes the action on that kind of resource, else an
-    ARN of the kind it does (an id left as SOMEID): billing:GetBillingViewData is on a billing
-    view, not on the budget that reads it."""
-    formats = _arn_formats(action)
-    if not formats or any(re.fullmatch(f, own_arn) for f in formats):
-        return own_arn
-    return formats[0].replace(".*", "SOMEID")
-
-
 # --- exemptions: actions that depend on a property this template does not set ---------------
 
 # (type, action pattern) -> property path (dots for nesting). An action is left out only while
@@ -378,7 +355,7 @@ def _property(prop: str) -> Callable[[Stack, str], list[str]]:
     return lambda s, logical: [s.resolve(s.props(logical)[prop])]
 
 
-# (type, action pattern) -> the ARNs that action is authorized on.
+# (type, action pattern) -> the ARNs that action is authorized on, where not the resource's own.
 OTHER_RESOURCE: dict[tuple[str, str], Callable[[Stack, str], list[str]]] = {
     ("AWS::Lambda::Function", "iam:PassRole"): _property("Role"),
     ("AWS::Lambda::Function", "s3:GetObject*"): _code_object,
@@ -386,6 +363,8 @@ OTHER_RESOURCE: dict[tuple[str, str], Callable[[Stack, str], list[str]]] = {
     # Object calls among a bucket's (create empties what it may have written): its objects.
     ("AWS::S3::Bucket", "s3:DeleteObject"): lambda s, logical: [s.arn(logical) + "/*"],
     ("AWS::CodePipeline::Pipeline", "codestar-connections:PassConnection"): _connections,
+    # A budget's handler reads the billing view it is on, not the budget.
+    ("AWS::Budgets::Budget", "billing:*"): lambda s, logical: [_fmt("arn:{P}:billing::{A}:billingview/SOMEID")],
 }
 
 # The service a PassRole hands the role to, for the iam:PassedToService condition.
@@ -402,7 +381,7 @@ def authorized_on(s: Stack, logical: str, action: str) -> list[str]:
             return targets(s, logical)
     if only_on_star(action):
         return ["*"]
-    return [on_its_own_kind(action, s.arn(logical))]
+    return [s.arn(logical)]
 
 
 # --- the role, and IAM's evaluation of an Allow --------------------------------------------
