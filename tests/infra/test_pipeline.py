@@ -65,6 +65,7 @@ def placeholders(pipeline: dict[str, Any]) -> dict[str, str]:
 
 
 def test_stages_run_in_order(pipeline):
+    # Each smoke right after its deploy; production only after the test stack's smoke passed.
     assert list(stages(pipeline)) == [
         "Source", "UpdatePipeline", "Test", "Build", "DeployTest", "SmokeTest", "DeployProd",
         "SmokeProd",
@@ -206,8 +207,6 @@ def test_each_deploy_stage_deploys_the_build_artifact(pipeline, stage, table, pr
 def test_smoke_runs_on_the_url_the_deploy_outputs(
     pipeline, deploy_stage, deploy_action, smoke_stage, outputs, read_only
 ):
-    names = list(stages(pipeline))
-    assert names.index(smoke_stage) == names.index(deploy_stage) + 1, "right after the deploy"
     deploy = action(pipeline, deploy_stage, deploy_action)
     assert deploy["OutputArtifacts"] == [{"Name": outputs}]
     file = deploy["Configuration"]["OutputFileName"]
@@ -222,8 +221,6 @@ def test_smoke_runs_on_the_url_the_deploy_outputs(
 
 
 def test_production_waits_for_an_optional_approval_after_the_test_smoke(pipeline):
-    names = list(stages(pipeline))
-    assert names.index("SmokeTest") < names.index("DeployProd"), "a failed smoke stops the run first"
     first, *rest = stages(pipeline)["DeployProd"]
     approve, no_approval = first["Fn::If"][1:]
     assert first["Fn::If"][0] == "ApprovalRequired"
