@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from conftest import default_stage, resources_of_type
-from intrinsics import deployed_resources, resolve_sub, sub_variables
+from intrinsics import deployed_resources, resolve_sub
 from logs_insights import BUILTIN_FIELDS, logs_insights_fields
 
 API = "CounterApi"
@@ -173,12 +173,9 @@ def log_queries(cfn: dict[str, Any]) -> dict[str, str]:
     return {w["title"]: w["query"] for w in widgets(cfn, "log")}
 
 
-def test_dashboard_body_is_json_built_from_this_stacks_resources_only(cfn):
-    body = cfn["Resources"][DASHBOARD]["Properties"]["DashboardBody"]
-    assert sub_variables(body) <= set(FAKE), f"unknown placeholders {sub_variables(body) - set(FAKE)}"
-    for name in sub_variables(body) - {"AWS::Region", "AWS::StackName"}:
-        known = set(cfn["Resources"]) | set(cfn["Parameters"])
-        assert name.split(".")[0] in known, f"dashboard names {name}, not in this stack"
+def test_dashboard_widgets_show_the_stacks_region(cfn):
+    # A ${Name} of the body that FAKE lacks fails every dashboard test (resolve_sub's KeyError);
+    # one naming no resource or parameter of the stack is cfn-lint's (E1019).
     for widget in widgets(cfn, "metric") + widgets(cfn, "log"):
         assert widget["region"] == FAKE["AWS::Region"], widget.get("title")
 
