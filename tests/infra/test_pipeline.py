@@ -1,8 +1,6 @@
-"""pipeline.yaml, the delivery pipeline, offline: loaded with CloudFormation's short-form tags
-(the SAM translator's YAML loader) and held to each promise its comments make. Deleting any of
-these properties from the template fails the test named for it. cfn-lint lints the file
-(scripts/check-template.sh); checkov holds the bucket's encryption, versioning and public access
-block (CKV_AWS_19, CKV_AWS_21, CKV_AWS_53 to 56) and the roles' Action "*" (CKV_AWS_63)."""
+"""pipeline.yaml, the delivery pipeline, offline, held to each promise its comments make; what
+its roles must be able to do is test_role_permissions.py's. checkov holds the bucket's
+encryption, versioning and public access block (CKV_AWS_19, 21, 53 to 56) and Action "*"."""
 
 from __future__ import annotations
 

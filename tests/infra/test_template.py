@@ -2,8 +2,7 @@
 linter holds: checkov (scripts/scan-templates.sh, `make lint`) checks point-in-time recovery, log
 retention, access logging and IAM wildcards; cfn-lint every Ref and GetAtt and that each default
 is within its parameter's constraints. Each test names one promise (CORS, throttling, the table
-surviving the stack, least privilege, ...), so weakening that part of the template fails it.
-"""
+surviving the stack, least privilege, ...), so weakening that part of the template fails it."""
 
 from __future__ import annotations
 
