@@ -376,15 +376,9 @@ def top_rows(stdout: str) -> list[tuple[int, str]]:
     return [(int(a or c), b if a else d) for a, b, c, d in rows]
 
 
-def test_top_pages_sorts_by_number_not_by_string(run, db):
-    put(db, {"/a": 9, "/b": 100, "/c": 10, "/ünï €": 55})
-    rows = top_rows(run("top-pages"))
-    assert rows == [(100, "/b"), (55, "/ünï €"), (10, "/c"), (9, "/a")], rows
-
-
-def test_top_pages_are_the_whole_tables_top_ten_across_scan_pages(run, db):
-    pad = fill_pages(db)
-    candidates = [f"/p{i:02d}" for i in range(40)]
+def test_top_pages_are_the_whole_tables_top_ten_across_scan_pages_by_number(run, db):
+    pad = fill_pages(db)  # counts 1 to 1100 below the top's 10,000s: a string sort puts 999 first
+    candidates = [f"/p{i:02d}-ünï €" for i in range(40)]
     put(db, dict.fromkeys(candidates, 0))
     # Sorting each Scan page on its own would pass if the top ten shared a page: take six
     # from the first page and six from the others, with counts above every filler's and in
