@@ -79,8 +79,7 @@ EXEMPT: dict[tuple[str, str], str] = {
     # Customer managed KMS keys: no resource here names one.
     ("AWS::Lambda::Function", "kms:*"): "KmsKeyArn",
     ("AWS::DynamoDB::Table", "kms:*"): "SSESpecification.KMSMasterKeyId",
-    ("AWS::Logs::LogGroup", "logs:AssociateKmsKey"): "KmsKeyId",
-    ("AWS::Logs::LogGroup", "logs:DisassociateKmsKey"): "KmsKeyId",
+    ("AWS::Logs::LogGroup", "logs:*associateKmsKey"): "KmsKeyId",
     # A function in a VPC, with file systems, layers, code signing, a capacity provider.
     ("AWS::Lambda::Function", "ec2:*"): "VpcConfig",
     ("AWS::Lambda::Function", "elasticfilesystem:*"): "FileSystemConfigs",
@@ -95,8 +94,7 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("AWS::Lambda::Function", "lambda:PublishVersion"): "PublishToLatestPublished",
     # A role with a permissions boundary, managed policies, a description.
     ("AWS::IAM::Role", "iam:*RolePermissionsBoundary"): "PermissionsBoundary",
-    ("AWS::IAM::Role", "iam:AttachRolePolicy"): "ManagedPolicyArns",
-    ("AWS::IAM::Role", "iam:DetachRolePolicy"): "ManagedPolicyArns",
+    ("AWS::IAM::Role", "iam:*tachRolePolicy"): "ManagedPolicyArns",
     ("AWS::IAM::Role", "iam:UpdateRoleDescription"): "Description",
     # Log groups: data protection, field indexes, resource policies, deletion protection,
     # delivery to S3 or Firehose, bearer-token ingestion.
@@ -184,7 +182,6 @@ def exemption(type_: str, action: str, properties: dict[str, Any]) -> str | None
 @dataclass
 class Stack:
     name: str
-    template: dict[str, Any]
     resources: dict[str, dict[str, Any]]  # deployed_resources: conditions and Fn::If applied
     params: dict[str, str]
 

@@ -44,7 +44,7 @@ NO_HANDLERS = {
 def pipeline_stack(params: dict[str, str]) -> Stack:
     template = load_template(PIPELINE)
     return Stack(
-        PIPELINE_STACK, template, deployed_resources(template, params),
+        PIPELINE_STACK, deployed_resources(template, params),
         parameter_values(template, params),
     )
 
@@ -71,7 +71,7 @@ def counter_stack(pipeline: Stack, cfn: dict[str, Any], stage: str) -> tuple[str
         if resource["Type"] == "AWS::Lambda::Function":
             resource["Properties"]["Code"]["S3Bucket"] = pipeline.physical_id("ArtifactBucket")
     stack = Stack(
-        pipeline.resolve(config["StackName"]), template, deployed_resources(template, overrides),
+        pipeline.resolve(config["StackName"]), deployed_resources(template, overrides),
         parameter_values(template, overrides),
     )
     roles = {role_of(a) for a in deploy_actions(pipeline, stage)}
