@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Callable
 
 import cfnlint
+
+from intrinsics import resolve_sub, sub_variables
 
 CFNLINT_DATA = Path(cfnlint.__file__).parent / "data"
 PARTITION, REGION, ACCOUNT = "aws", "us-east-1", "123456789012"
@@ -205,15 +206,9 @@ class Stack:
         if fn == "Fn::GetAtt":
             logical, attribute = arg.split(".", 1) if isinstance(arg, str) else arg
             return self.get_att(logical, attribute)
-        if fn == "Fn::Sub" and isinstance(arg, str):
-
-            def replace(m: re.Match[str]) -> str:
-                name = m.group(1)
-                if "." in name:
-                    return str(self.get_att(*name.split(".", 1)))
-                return str(self.ref(name))
-
-            return re.sub(r"\$\{([^}]*)\}", replace, arg)
+        if fn == "Fn::Sub":
+            value_of = lambda n: self.get_att(*n.split(".", 1)) if "." in n else self.ref(n)  # noqa: E731
+            return resolve_sub(node, {n: value_of(n) for n in sub_variables(node)})
         raise ValueError(f"stack_permissions cannot resolve {fn}: {arg!r}")
 
     def ref(self, name: str) -> str:
