@@ -32,14 +32,9 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 def transform(
     template: dict[str, Any], parameter_values: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """SAM -> CloudFormation, the way CloudFormation does it at deploy time.
-
-    CodeUri is swapped for an s3:// URI first, as `sam package` does: the translator does not
-    accept a local path. The managed-policy map is only consulted for policies given by name;
-    the template has none, so an empty map keeps the translator offline. Conditions pass
-    through untouched whatever the parameter values: CloudFormation evaluates them at deploy
-    time (intrinsics.py does it for the tests).
-    """
+    """SAM -> CloudFormation, offline. CodeUri becomes an s3:// URI, as `sam package` makes it
+    (the translator refuses a local path); the template names no managed policy, so an empty
+    map keeps the translator offline. Conditions stay for intrinsics.py to evaluate."""
     packaged = copy.deepcopy(template)
     for resource in packaged["Resources"].values():
         if resource.get("Type") == "AWS::Serverless::Function":
@@ -79,7 +74,6 @@ def default_stage(cfn: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def load_yaml(name: str) -> dict[str, Any]:
-    """A plain YAML file of the repository (a buildspec)."""
     return yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
 
 

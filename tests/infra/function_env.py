@@ -1,14 +1,8 @@
-"""Prints what the deployed template gives the function, for each set of parameter values:
-its environment variables and its logging configuration, after the SAM transform (offline,
-as conftest.py does it) and CloudFormation's deploy-time choices (intrinsics.py).
+"""Prints, as JSON, the function's environment and logging configuration as deployed for each
+set of parameter values, and the parameters the environment reads; a variable naming a
+resource (the table) is {"Ref", "Type"}. tests/e2e/template-env.test.js starts the binary so:
 
     .venv/bin/python tests/infra/function_env.py '[{}, {"CountCrawlers": "true"}]'
-
-prints one JSON object: {"parameters": {name: {"Default", "AllowedValues"}} for the parameters
-the environment reads, "functions": [{"variables": {...}, "logging": {...}}, one per set]}.
-A variable's value is a string, or {"Ref": resource, "Type": its type} where the template
-refers to a resource (the table) whose name CloudFormation makes up at deploy time.
-tests/e2e/template-env.test.js starts the built binary with it.
 """
 
 from __future__ import annotations
@@ -22,7 +16,6 @@ from intrinsics import deployed_resources, parameter_values
 
 
 def resolve(value: Any, cfn: dict[str, Any], params: dict[str, str]) -> Any:
-    """A variable's value as the deployed function sees it, or the resource it names."""
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and set(value) == {"Ref"}:
@@ -34,7 +27,6 @@ def resolve(value: Any, cfn: dict[str, Any], params: dict[str, str]) -> Any:
 
 
 def parameters_read(variables: dict[str, Any], cfn: dict[str, Any]) -> dict[str, Any]:
-    """The template parameters the environment refers to, with what each may be."""
     refs = (v.get("Ref") for v in variables.values() if isinstance(v, dict))
     names = {name for name in refs if name in cfn["Parameters"]}
     return {

@@ -34,8 +34,6 @@ def evaluate(node: Any, cfn: dict[str, Any], params: dict[str, str]) -> Any:
         return not evaluate(inner, cfn, params)
     if fn == "Fn::And":
         return all(evaluate(a, cfn, params) for a in arg)
-    if fn == "Fn::Or":
-        return any(evaluate(a, cfn, params) for a in arg)
     raise ValueError(f"cannot evaluate {fn} in a condition")
 
 

@@ -25,10 +25,9 @@ TOKEN = re.compile(
 
 
 def commands(query: str) -> list[list[tuple[str, str]]]:
-    """The query's commands, each as its (kind, text) tokens, whitespace and the insides of
-    strings dropped. What the dashboard's queries do not use is not understood: a comment or a
-    backquoted name is an error, a regex or parse's aliases read as fields, so a check on such a
-    query fails rather than passes."""
+    """The query's commands as (kind, text) tokens. What the dashboard's queries do not use is
+    not understood: a comment or a backquoted name is an error, a regex or parse's aliases read
+    as fields, so a check on such a query fails rather than passes."""
     split: list[list[tuple[str, str]]] = [[]]
     pos = 0
     while pos < len(query):
@@ -65,14 +64,3 @@ def logs_insights_fields(query: str) -> set[str]:
                 continue
             fields.add(text)
     return fields
-
-
-def flattened_fields(record: dict, prefix: str = "") -> set[str]:
-    """The dotted names Logs Insights gives a JSON log event's fields ("record.metrics.x")."""
-    names: set[str] = set()
-    for key, value in record.items():
-        name = f"{prefix}{key}"
-        names.add(name)
-        if isinstance(value, dict):
-            names |= flattened_fields(value, f"{name}.")
-    return names

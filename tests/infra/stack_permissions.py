@@ -1,31 +1,26 @@
 """What CloudFormation will ask a stack's role to do, and whether the role allows it, offline.
 
-For each resource of a deployed stack (intrinsics.deployed_resources), the CloudFormation
-registry schema of its type, as cfn-lint ships it, lists what CloudFormation's handler calls to
-create, read, update and delete it (`handlers.*.permissions`), and, where the type takes
-CloudFormation's system tags on create (`tagging.cloudFormationSystemTags`), its tagging calls.
-cfn-lint's Policies.json (IAM's own action list) says which actions IAM authorizes on a
-resource and which only on "*". Each action is then evaluated against the role's statements,
-on the resource's ARN (or, for an action on another resource, that one's: the role a function
-passes, the object its code is read from). Generic over resource types: a type with no rule in
-ARNS fails with a message naming it, as does every action a role lacks.
-
-Left out, each with the property it depends on (EXEMPT): actions a handler calls only when the
-template sets that property (a KMS key, a VPC, a permissions boundary...). Set the property and
-the action is required again.
+For each resource of a deployed stack, the registry schema of its type (as cfn-lint ships it)
+lists the calls CloudFormation's handlers make (`handlers.*.permissions`, and the tagging calls
+of a type that takes system tags); cfn-lint's Policies.json says which of them IAM authorizes
+on a resource and which only on "*". Each call is evaluated against the role's statements on
+the resource's ARN, or on the other resource it acts on (the role a function passes). A type
+with no rule in ARNS fails naming it, as does every action a role lacks. Left out (EXEMPT):
+actions a handler calls only when the template sets a property; set it and they are required.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Callable
 
 import cfnlint
+
+from intrinsics import resolve_sub, sub_variables
 
 CFNLINT_DATA = Path(cfnlint.__file__).parent / "data"
 PARTITION, REGION, ACCOUNT = "aws", "us-east-1", "123456789012"
@@ -77,29 +72,6 @@ def only_on_star(action: str) -> bool:
     return not _iam_actions()[service.lower()]["Actions"][name.lower()].get("Resources")
 
 
-def _arn_formats(action: str) -> list[str]:
-    """The ARN formats of the resource types IAM authorizes the action on, as regexes."""
-    service, name = action.split(":", 1)
-    svc = _iam_actions()[service.lower()]
-    kinds = svc["Actions"][name.lower()].get("Resources", [])
-    by_kind = {k.lower(): v for k, v in svc.get("Resources", {}).items()}
-    formats = [f for k in kinds for f in by_kind.get(k.lower(), {}).get("ARNFormats", [])]
-    pseudo = {"${Partition}": PARTITION, "${Region}": REGION, "${Account}": ACCOUNT}
-    for key, value in pseudo.items():
-        formats = [f.replace(key, value) for f in formats]
-    return formats
-
-
-def on_its_own_kind(action: str, own_arn: str) -> str:
-    """The resource's own ARN if IAM authorizes the action on that kind of resource, else an
-    ARN of the kind it does (an id left as SOMEID): route53:GetChange is on a change, not on
-    the hosted zone whose records it changed."""
-    formats = _arn_formats(action)
-    if not formats or any(re.fullmatch(f, own_arn) for f in formats):
-        return own_arn
-    return formats[0].replace(".*", "SOMEID")
-
-
 # --- exemptions: actions that depend on a property this template does not set ---------------
 
 # (type, action pattern) -> property path (dots for nesting). An action is left out only while
@@ -108,8 +80,7 @@ EXEMPT: dict[tuple[str, str], str] = {
     # Customer managed KMS keys: no resource here names one.
     ("AWS::Lambda::Function", "kms:*"): "KmsKeyArn",
     ("AWS::DynamoDB::Table", "kms:*"): "SSESpecification.KMSMasterKeyId",
-    ("AWS::Logs::LogGroup", "logs:AssociateKmsKey"): "KmsKeyId",
-    ("AWS::Logs::LogGroup", "logs:DisassociateKmsKey"): "KmsKeyId",
+    ("AWS::Logs::LogGroup", "logs:*associateKmsKey"): "KmsKeyId",
     # A function in a VPC, with file systems, layers, code signing, a capacity provider.
     ("AWS::Lambda::Function", "ec2:*"): "VpcConfig",
     ("AWS::Lambda::Function", "elasticfilesystem:*"): "FileSystemConfigs",
@@ -124,8 +95,7 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("AWS::Lambda::Function", "lambda:PublishVersion"): "PublishToLatestPublished",
     # A role with a permissions boundary, managed policies, a description.
     ("AWS::IAM::Role", "iam:*RolePermissionsBoundary"): "PermissionsBoundary",
-    ("AWS::IAM::Role", "iam:AttachRolePolicy"): "ManagedPolicyArns",
-    ("AWS::IAM::Role", "iam:DetachRolePolicy"): "ManagedPolicyArns",
+    ("AWS::IAM::Role", "iam:*tachRolePolicy"): "ManagedPolicyArns",
     ("AWS::IAM::Role", "iam:UpdateRoleDescription"): "Description",
     # Log groups: data protection, field indexes, resource policies, deletion protection,
     # delivery to S3 or Firehose, bearer-token ingestion.
@@ -151,35 +121,20 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("AWS::SNS::Topic", "iam:*"): "DeliveryStatusLogging",
     ("AWS::SNS::Subscription", "iam:*"): "SubscriptionRoleArn",
     ("AWS::SNS::Subscription", "sns:SetSubscriptionAttributes"): "SubscriptionRoleArn",
-    # An HTTP API imported from an OpenAPI file in S3; an integration that assumes a role.
+    # An HTTP API imported from an OpenAPI file in S3.
     ("AWS::ApiGatewayV2::Api", "s3:*"): "BodyS3Location",
-    ("AWS::ApiGatewayV2::Integration", "iam:PassRole"): "CredentialsArn",
-    # A custom domain with mutual TLS (its truststore in S3) or an ownership certificate.
-    ("AWS::ApiGatewayV2::DomainName", "s3:*"): "MutualTlsAuthentication",
-    ("AWS::ApiGatewayV2::DomainName", "apigateway:*CertificateFromDomain"): "MutualTlsAuthentication",
-    ("AWS::ApiGatewayV2::DomainName", "apigateway:AddCertificateToDomain"): "MutualTlsAuthentication",
-    # A budget of a billing view.
-    ("AWS::Budgets::Budget", "billing:*"): "Budget.BillingViewArn",
-    # The artifact bucket: replication (a role), S3 Tables and metadata tables, ABAC, object
-    # lock, ACLs, notifications, inventory, analytics, metrics, websites, CORS, logging,
-    # acceleration, intelligent tiering.
+    # The artifact bucket: replication (a role), S3 Tables and metadata tables, ACLs on objects,
+    # inventory, analytics, metrics, websites, acceleration, intelligent tiering. (What the
+    # pipeline stack's role grants anyway, s3:PutBucket* among it, needs no exemption.)
     ("AWS::S3::Bucket", "iam:PassRole"): "ReplicationConfiguration",
     ("AWS::S3::Bucket", "s3:Put*Replication*"): "ReplicationConfiguration",
-    ("AWS::S3::Bucket", "s3:DeleteBucketReplication"): "ReplicationConfiguration",
     ("AWS::S3::Bucket", "s3tables:*"): "MetadataTableConfiguration",
-    ("AWS::S3::Bucket", "s3:*MetadataTableConfiguration"): "MetadataTableConfiguration",
     ("AWS::S3::Bucket", "s3:*BucketMetadata*"): "MetadataTableConfiguration",
-    ("AWS::S3::Bucket", "s3:*BucketAbac"): "AbacStatus",
-    ("AWS::S3::Bucket", "s3:Put*ObjectLockConfiguration"): "ObjectLockConfiguration",
     ("AWS::S3::Bucket", "s3:PutObjectAcl"): "AccessControl",
-    ("AWS::S3::Bucket", "s3:PutBucketAcl"): "AccessControl",
-    ("AWS::S3::Bucket", "s3:PutBucketNotification"): "NotificationConfiguration",
     ("AWS::S3::Bucket", "s3:PutInventoryConfiguration"): "InventoryConfigurations",
     ("AWS::S3::Bucket", "s3:*AnalyticsConfiguration"): "AnalyticsConfigurations",
     ("AWS::S3::Bucket", "s3:*MetricsConfiguration"): "MetricsConfigurations",
     ("AWS::S3::Bucket", "s3:*BucketWebsite"): "WebsiteConfiguration",
-    ("AWS::S3::Bucket", "s3:*BucketCORS"): "CorsConfiguration",
-    ("AWS::S3::Bucket", "s3:PutBucketLogging"): "LoggingConfiguration",
     ("AWS::S3::Bucket", "s3:PutAccelerateConfiguration"): "AccelerateConfiguration",
     ("AWS::S3::Bucket", "s3:PutIntelligentTieringConfiguration"): "IntelligentTieringConfigurations",
     # CodePipeline: stage transitions are disabled only when a stage says so.
@@ -228,7 +183,6 @@ def exemption(type_: str, action: str, properties: dict[str, Any]) -> str | None
 @dataclass
 class Stack:
     name: str
-    template: dict[str, Any]
     resources: dict[str, dict[str, Any]]  # deployed_resources: conditions and Fn::If applied
     params: dict[str, str]
 
@@ -239,7 +193,7 @@ class Stack:
         }
 
     def resolve(self, node: Any) -> Any:
-        """Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::Split as CloudFormation would."""
+        """Ref, Fn::GetAtt (Arn) and the one-string Fn::Sub, the ones the two templates use."""
         if isinstance(node, list):
             return [self.resolve(n) for n in node]
         if not isinstance(node, dict):
@@ -253,29 +207,8 @@ class Stack:
             logical, attribute = arg.split(".", 1) if isinstance(arg, str) else arg
             return self.get_att(logical, attribute)
         if fn == "Fn::Sub":
-            text, variables = (arg, {}) if isinstance(arg, str) else arg
-            values = {k: self.resolve(v) for k, v in variables.items()}
-
-            def replace(m: re.Match[str]) -> str:
-                bang, name = m.groups()
-                if bang:
-                    return "${" + name + "}"
-                if name in values:
-                    return str(values[name])
-                if "." in name:
-                    return str(self.get_att(*name.split(".", 1)))
-                return str(self.ref(name))
-
-            return re.sub(r"\$\{(!?)([^}]*)\}", replace, text)
-        if fn == "Fn::Join":
-            sep, items = arg
-            return sep.join(str(i) for i in self.resolve(items))
-        if fn == "Fn::Select":
-            index, items = self.resolve(arg)
-            return items[int(index)]
-        if fn == "Fn::Split":
-            sep, text = self.resolve(arg)
-            return text.split(sep)
+            value_of = lambda n: self.get_att(*n.split(".", 1)) if "." in n else self.ref(n)  # noqa: E731
+            return resolve_sub(node, {n: value_of(n) for n in sub_variables(node)})
         raise ValueError(f"stack_permissions cannot resolve {fn}: {arg!r}")
 
     def ref(self, name: str) -> str:
@@ -286,9 +219,8 @@ class Stack:
         return self.physical_id(name)
 
     def get_att(self, logical: str, attribute: str) -> str:
-        if attribute == "Arn":
-            return self.arn(logical)
-        return f"<{logical}.{attribute}>"
+        assert attribute == "Arn", f"stack_permissions cannot resolve {logical}.{attribute}"
+        return self.arn(logical)
 
     def props(self, logical: str) -> dict[str, Any]:
         return self.resources[logical].get("Properties", {})
@@ -296,11 +228,17 @@ class Stack:
     def type_of(self, logical: str) -> str:
         return self.resources[logical]["Type"]
 
+    def rule(self, logical: str) -> ArnRule:
+        type_ = self.type_of(logical)
+        assert type_ in ARNS, (
+            f"{logical}: no ARN rule for {type_} in tests/infra/stack_permissions.py ARNS: add one "
+            "(the ARN IAM authorizes its actions on, from the service's authorization reference)"
+        )
+        return ARNS[type_]
+
     def physical_id(self, logical: str) -> str:
         """What Ref gives: the name the template sets, or the one CloudFormation generates."""
-        type_ = self.type_of(logical)
-        rule = ARNS.get(type_)
-        assert rule, unknown_type(type_, logical)
+        rule = self.rule(logical)
         if rule.name:
             node: Any = self.props(logical)
             for key in rule.name.split("."):
@@ -308,20 +246,10 @@ class Stack:
             if node is not None:
                 return str(self.resolve(node))
         generated = f"{self.name}-{logical}-{GENERATED}"
-        return generated.lower() if type_ == "AWS::S3::Bucket" else generated
+        return generated.lower() if self.type_of(logical) == "AWS::S3::Bucket" else generated
 
     def arn(self, logical: str) -> str:
-        type_ = self.type_of(logical)
-        rule = ARNS.get(type_)
-        assert rule, unknown_type(type_, logical)
-        return rule.arn(self, logical)
-
-
-def unknown_type(type_: str, logical: str) -> str:
-    return (
-        f"{logical}: no ARN rule for {type_} in tests/infra/stack_permissions.py ARNS: add one "
-        "(the ARN IAM authorizes its actions on, from the service's authorization reference)"
-    )
+        return self.rule(logical).arn(self, logical)
 
 
 def _fmt(template: str, **values: str) -> str:
@@ -343,8 +271,6 @@ def _on(prop: str, of_type: str, template: str | None = None) -> Callable[[Stack
 
     def arn(s: Stack, logical: str) -> str:
         value = s.resolve(s.props(logical)[prop])
-        if isinstance(value, str) and value.startswith("arn:"):
-            return value
         if template:
             return _fmt(template, name=value)
         (target,) = [n for n in s.resources if s.physical_id(n) == value and s.type_of(n) == of_type]
@@ -353,30 +279,17 @@ def _on(prop: str, of_type: str, template: str | None = None) -> Callable[[Stack
     return arn
 
 
-def _api_child(kind: str, id_prop: str | None = None) -> Callable[[Stack, str], str]:
-    def arn(s: Stack, logical: str) -> str:
-        child = s.resolve(s.props(logical)[id_prop]) if id_prop else f"{logical.lower()}-id"
-        return _fmt("arn:{P}:apigateway:{R}::/apis/{api}/{kind}/{child}",
-                    api=s.resolve(s.props(logical)["ApiId"]), kind=kind, child=child)
-    return arn
-
-
-def _api_mapping(s: Stack, logical: str) -> str:
-    return _fmt("arn:{P}:apigateway:{R}::/domainnames/{domain}/apimappings/{id}",
-                domain=s.resolve(s.props(logical)["DomainName"]), id=f"{logical.lower()}-id")
-
-
-def _hosted_zone(s: Stack, logical: str) -> str:
-    props = s.props(logical)
-    zone = s.resolve(props["HostedZoneId"]) if "HostedZoneId" in props else "ZONEOFNAME"
-    return _fmt("arn:{P}:route53:::hostedzone/{zone}", zone=zone)
+def _api_stage(s: Stack, logical: str) -> str:
+    return _fmt("arn:{P}:apigateway:{R}::/apis/{api}/stages/{stage}",
+                api=s.resolve(s.props(logical)["ApiId"]), stage=s.resolve(s.props(logical)["StageName"]))
 
 
 def _api_id(s: Stack, logical: str) -> str:
     return _fmt("arn:{P}:apigateway:{R}::/apis/{id}", id=s.physical_id(logical))
 
 
-# type -> how IAM names it. Ids CloudFormation does not let a template choose are placeholders.
+# type -> how IAM names it, for the types the two stacks deploy (the custom domain's are not
+# deployed by the pipeline). Ids CloudFormation does not let a template choose are placeholders.
 ARNS: dict[str, ArnRule] = {
     "AWS::DynamoDB::Table": ArnRule("TableName", _named("arn:{P}:dynamodb:{R}:{A}:table/{name}")),
     "AWS::Lambda::Function": ArnRule("FunctionName", _named("arn:{P}:lambda:{R}:{A}:function:{name}")),
@@ -397,14 +310,7 @@ ARNS: dict[str, ArnRule] = {
     "AWS::SNS::Topic": ArnRule("TopicName", _named("arn:{P}:sns:{R}:{A}:{name}")),
     "AWS::SNS::Subscription": ArnRule(None, _on("TopicArn", "AWS::SNS::Topic")),
     "AWS::ApiGatewayV2::Api": ArnRule(None, _api_id),
-    "AWS::ApiGatewayV2::Stage": ArnRule(None, _api_child("stages", "StageName")),
-    "AWS::ApiGatewayV2::Route": ArnRule(None, _api_child("routes")),
-    "AWS::ApiGatewayV2::Integration": ArnRule(None, _api_child("integrations")),
-    "AWS::ApiGatewayV2::DomainName": ArnRule(
-        "DomainName", _named("arn:{P}:apigateway:{R}::/domainnames/{name}")
-    ),
-    "AWS::ApiGatewayV2::ApiMapping": ArnRule(None, _api_mapping),
-    "AWS::Route53::RecordSet": ArnRule(None, _hosted_zone),
+    "AWS::ApiGatewayV2::Stage": ArnRule(None, _api_stage),
     "AWS::Budgets::Budget": ArnRule("Budget.BudgetName", _named("arn:{P}:budgets::{A}:budget/{name}")),
     "AWS::S3::Bucket": ArnRule("BucketName", _named("arn:{P}:s3:::{name}")),
     "AWS::S3::BucketPolicy": ArnRule(None, _on("Bucket", "AWS::S3::Bucket", "arn:{P}:s3:::{name}")),
@@ -441,7 +347,7 @@ def _property(prop: str) -> Callable[[Stack, str], list[str]]:
     return lambda s, logical: [s.resolve(s.props(logical)[prop])]
 
 
-# (type, action pattern) -> the ARNs that action is authorized on.
+# (type, action pattern) -> the ARNs that action is authorized on, where not the resource's own.
 OTHER_RESOURCE: dict[tuple[str, str], Callable[[Stack, str], list[str]]] = {
     ("AWS::Lambda::Function", "iam:PassRole"): _property("Role"),
     ("AWS::Lambda::Function", "s3:GetObject*"): _code_object,
@@ -449,6 +355,8 @@ OTHER_RESOURCE: dict[tuple[str, str], Callable[[Stack, str], list[str]]] = {
     # Object calls among a bucket's (create empties what it may have written): its objects.
     ("AWS::S3::Bucket", "s3:DeleteObject"): lambda s, logical: [s.arn(logical) + "/*"],
     ("AWS::CodePipeline::Pipeline", "codestar-connections:PassConnection"): _connections,
+    # A budget's handler reads the billing view it is on, not the budget.
+    ("AWS::Budgets::Budget", "billing:*"): lambda s, logical: [_fmt("arn:{P}:billing::{A}:billingview/SOMEID")],
 }
 
 # The service a PassRole hands the role to, for the iam:PassedToService condition.
@@ -465,7 +373,7 @@ def authorized_on(s: Stack, logical: str, action: str) -> list[str]:
             return targets(s, logical)
     if only_on_star(action):
         return ["*"]
-    return [on_its_own_kind(action, s.arn(logical))]
+    return [s.arn(logical)]
 
 
 # --- the role, and IAM's evaluation of an Allow --------------------------------------------
@@ -507,21 +415,7 @@ def allows(role_grants: list[Grant], action: str, arn: str, passed_to: str | Non
     )
 
 
-@dataclass(frozen=True)
-class Missing:
-    stack: str
-    logical: str
-    type_: str
-    handler: str
-    action: str
-    arn: str
-
-    def __str__(self) -> str:
-        return (f"{self.stack} {self.logical} ({self.type_}): {self.handler} needs "
-                f"{self.action} on {self.arn}")
-
-
-def missing_actions(role_grants: list[Grant], stack: Stack) -> list[Missing]:
+def missing_actions(role_grants: list[Grant], stack: Stack) -> list[str]:
     """Every action the schemas require for the stack's resources that the role does not allow."""
     found = []
     for logical, resource in stack.resources.items():
@@ -537,7 +431,7 @@ def missing_actions(role_grants: list[Grant], stack: Stack) -> list[Missing]:
                     continue
                 for arn in authorized_on(stack, logical, action):
                     if not allows(role_grants, action, arn, PASSED_TO.get(type_)):
-                        found.append(Missing(stack.name, logical, type_, handler, action, arn))
+                        found.append(f"{stack.name} {logical} ({type_}): {handler} needs {action} on {arn}")
     return found
 
 

@@ -1,8 +1,6 @@
 """An owner's guards in template.yaml, after the SAM transform: the table's cost caps, the
-monthly budget, the dashboard's view of the caps, and the optional custom domain. Each test
-names one guard, so removing or weakening it fails that test; each optional part is tested with
-its parameters given and without them (intrinsics.py resolves the conditions). The defaults
-README documents are test_template.py's."""
+monthly budget, the dashboard's view of the caps, and the optional custom domain, each optional
+part with its parameters given and without them. The documented defaults are test_template.py's."""
 
 from __future__ import annotations
 
@@ -25,7 +23,6 @@ ZONE = {"HostedZoneId": "Z0123456789ABCDEFGHIJ"}
 
 
 def deployed_outputs(cfn: dict[str, Any], given: dict[str, str]) -> dict[str, Any]:
-    """The stack's outputs for these parameter values, Fn::If resolved."""
     params = parameter_values(cfn, given)
     return {
         name: resolve_ifs(output, cfn, params)["Value"]

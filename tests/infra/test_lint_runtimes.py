@@ -1,8 +1,5 @@
-"""cfn-lint with the runtime spelled out, for each value LambdaRuntime allows.
-
-`cfn-lint template.yaml` (scripts/check-template.sh) cannot see the runtime: it is
-`!Ref LambdaRuntime`, and cfn-lint's runtime-lifecycle rules only read literal strings. So
-here the function's Runtime is replaced by each allowed value and the template is linted again.
+"""cfn-lint with the runtime spelled out, for each value LambdaRuntime allows: its
+runtime-lifecycle rules read only literal strings, not `!Ref LambdaRuntime`.
 
 The decision on provided.al2 (selectable, no longer the default):
 - W2531 "runtime deprecated" is accepted. AWS deprecated provided.al2 on 2026-07-31, but
