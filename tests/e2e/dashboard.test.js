@@ -7,8 +7,9 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const { startDynalite } = require('../../tools/local/dynalite');
-const { ROOT, TABLE, readEvent, startFunction } = require('./helpers');
+const { ROOT, readEvent, useFunction } = require('./helpers');
+
+const fn = useFunction();
 
 function dashboardQueries() {
   const python = path.join(ROOT, '.venv/bin/python');
@@ -17,14 +18,11 @@ function dashboardQueries() {
   return JSON.parse(execFileSync(python, [script], { encoding: 'utf8', env: { ...process.env, AWS_DEFAULT_REGION: 'us-east-1' } }));
 }
 
-test('every dashboard query on the function log reads fields its real lines have', async (t) => {
+test('every dashboard query on the function log reads fields its real lines have', async () => {
   const queries = dashboardQueries();
   assert.ok(queries.length > 0, 'the dashboard has queries over the function log');
 
-  const db = await startDynalite({ table: TABLE });
-  t.after(() => db.close());
-  const rt = await startFunction(db.endpoint, {}, { t });
-  const line = await rt.lineOf((await rt.invoke(readEvent('get-counter.json'))).requestId);
+  const line = await fn.rt.lineOf((await fn.rt.invoke(readEvent('get-counter.json'))).requestId);
 
   for (const { title, query, fields } of queries) {
     const filtered = query.match(/filter message = "([^"]*)"/);

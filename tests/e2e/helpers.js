@@ -77,11 +77,11 @@ const readEvent = (name) => JSON.parse(fs.readFileSync(path.join(ROOT, 'events',
 const eventFiles = () => fs.readdirSync(path.join(ROOT, 'events')).filter((f) => f.endsWith('.json')).sort();
 
 // events/`fixture` asking for `page` (in rawQueryString, which the function reads; the parsed
-// copy dropped) with `query` after it; `headers` merged in (undefined removes one); the
-// gateway's userAgent (and the header), sourceIp (null: none) and method when given.
-function hitEvent(page, { fixture = 'get-counter.json', query = '', headers = {}, userAgent, sourceIp, method } = {}) {
+// copy dropped); `headers` merged in (undefined removes one); the
+// gateway's userAgent (and the header) and sourceIp (null: none) when given.
+function hitEvent(page, { fixture = 'get-counter.json', headers = {}, userAgent, sourceIp } = {}) {
   const event = readEvent(fixture);
-  event.rawQueryString = `path=${encodeURIComponent(page)}${query}`;
+  event.rawQueryString = `path=${encodeURIComponent(page)}`;
   delete event.queryStringParameters;
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) delete event.headers[name];
@@ -90,7 +90,6 @@ function hitEvent(page, { fixture = 'get-counter.json', query = '', headers = {}
   if (userAgent !== undefined) event.headers['user-agent'] = event.requestContext.http.userAgent = userAgent;
   if (sourceIp === null) delete event.requestContext.http.sourceIp;
   else if (sourceIp !== undefined) event.requestContext.http.sourceIp = sourceIp;
-  if (method) event.requestContext.http.method = method;
   return event;
 }
 
@@ -123,22 +122,25 @@ async function startFunction(endpoint, env = {}, { t, ...options } = {}) {
 }
 
 // For a whole test file: dynalite and the built function, started before its tests and stopped
-// after them. Returns { db, rt, start(t, env) }, filled in once started; start() runs another
-// function on the same table for one test.
+// after them. Returns { db, rt, start(t, env, options), ready() }, filled in once started;
+// start() runs another function on the same table for one test; ready() (for a file's own before hook, which
+// may run alongside this one) resolves once both are up.
 function useFunction(env = {}) {
   const { before, after } = require('node:test');
+  let up;
   const started = {
-    start: async (t, more) => {
-      const rt = await startFunction(started.db.endpoint, more, { t });
+    start: async (t, more, options) => {
+      const rt = await startFunction(started.db.endpoint, more, { t, ...options });
       await rt.ready();
       return rt;
     },
+    ready: () => (up ??= (async () => {
+      started.db = await startDynalite({ table: TABLE });
+      started.rt = await startFunction(started.db.endpoint, env);
+      await started.rt.ready();
+    })()),
   };
-  before(async () => {
-    started.db = await startDynalite({ table: TABLE });
-    started.rt = await startFunction(started.db.endpoint, env);
-    await started.rt.ready();
-  });
+  before(started.ready);
   after(async () => {
     await started.rt?.close();
     await started.db?.close();

@@ -2,24 +2,14 @@
 // What the built bootstrap writes to its log: nothing secret at any level, and an invocation
 // error that an operator can trace back to its request.
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { startDynalite } = require('../../tools/local/dynalite');
-const { TABLE, readEvent, startFunction } = require('./helpers');
+const { readEvent, useFunction } = require('./helpers');
 
 const SECRETS = { cookie: 'session=cookie-secret-4f1d', bearer: 'Bearer token-secret-9a2c', awsKey: 'aws-secret-key-7e3b',
   awsToken: 'aws-session-token-5c8d' };
 
-let db;
-before(async () => (db = await startDynalite({ table: TABLE })));
-after(() => db?.close());
-
-async function runtimeAt(level, t) {
-  const env = { AWS_LAMBDA_LOG_LEVEL: level, AWS_SECRET_ACCESS_KEY: SECRETS.awsKey, AWS_SESSION_TOKEN: SECRETS.awsToken };
-  const rt = await startFunction(db.endpoint, env, { t, logLines: 100_000 });
-  await rt.ready();
-  return rt;
-}
+const fn = useFunction();
 
 // An event as a browser with a session would send it, cookies and Authorization included.
 function eventWithSecrets(event = readEvent('get-counter.json')) {
@@ -29,11 +19,12 @@ function eventWithSecrets(event = readEvent('get-counter.json')) {
 }
 
 test('at TRACE, no cookie, bearer token or AWS credential reaches the output', async (t) => {
-  const rt = await runtimeAt('TRACE', t);
+  const env = { AWS_LAMBDA_LOG_LEVEL: 'TRACE', AWS_SECRET_ACCESS_KEY: SECRETS.awsKey, AWS_SESSION_TOKEN: SECRETS.awsToken };
+  const rt = await fn.start(t, env, { logLines: 100_000 });
   const counted = await rt.invoke(eventWithSecrets());
   assert.equal(counted.payload?.statusCode, 200, JSON.stringify(counted));
-  const refused = await rt.invoke(eventWithSecrets({ hello: 'world', headers: {} }));
-  assert.equal(refused.error?.errorType, 'NotAnHttpApiEvent');
+  // The next test shows this is refused; here its error path has its chance to leak.
+  await rt.invoke(eventWithSecrets({ hello: 'world', headers: {} }));
 
   const lines = rt.logs.map((l) => l.line);
   // TRACE did turn more on: other crates' DEBUG lines are there, so the secrets had their chance.
@@ -45,8 +36,8 @@ test('at TRACE, no cookie, bearer token or AWS credential reaches the output', a
   }
 });
 
-test('a malformed, non-HTTP event: our error type, our ERROR line with its request id, and the same process goes on', async (t) => {
-  const rt = await runtimeAt('INFO', t);
+test('a malformed, non-HTTP event: our error type, our ERROR line with its request id, and the same process goes on', async () => {
+  const rt = fn.rt; // at INFO, Lambda's default
   const pid = rt.pid;
   const result = await rt.invoke({ hello: 'world' });
   assert.equal(result.payload, undefined, `expected an invocation error, got ${JSON.stringify(result.payload)}`);
