@@ -38,35 +38,23 @@ test('runs one invocation at a time, in order', async (t) => {
   assert.deepEqual(results.map((r) => r.coldStart), [true, false, false]);
 });
 
-test('a function error is returned and the process goes on', async (t) => {
-  const rt = await emulator(t);
-  const failed = await rt.invoke({ fail: true });
-  assert.deepEqual(failed.error, { errorType: 'Fake', errorMessage: 'asked to fail' });
-  const next = await rt.invoke({ n: 2 });
-  assert.equal(next.pid, failed.pid);
-});
-
-test('a timeout kills the process and the next invocation starts a new one', async (t) => {
-  const rt = await emulator(t, { timeoutMs: 300 });
-  const slow = await rt.invoke({ sleep: 60_000 });
-  assert.equal(slow.error.errorType, 'Sandbox.Timedout');
-  assert.match(slow.error.errorMessage, /Task timed out after 0\.30 seconds/);
-  const next = await rt.invoke({ n: 2 });
-  assert.notEqual(next.pid, slow.pid, 'a new process');
-  assert.equal(next.coldStart, true);
-  assert.equal(isAlive(slow.pid), false, 'the timed-out process is gone');
-  assert.equal(rt.sandboxes[0].killedFor, 'timeout');
-});
-
-test('a crash mid-invocation is a Runtime.ExitError and the next invocation respawns', async (t) => {
-  const rt = await emulator(t);
-  const crashed = await rt.invoke({ exit: 7 });
-  assert.equal(crashed.error.errorType, 'Runtime.ExitError');
-  assert.match(crashed.error.errorMessage, /exit status 7/);
-  const next = await rt.invoke({ n: 2 });
-  assert.notEqual(next.pid, crashed.pid);
-  assert.deepEqual(next.payload.event, { n: 2 });
-});
+// A hang past the timeout or a crash: the invocation's error, and a new process for the next.
+for (const [what, options, event, errorType, message, killedFor] of [
+  ['a timeout', { timeoutMs: 300 }, { sleep: 60_000 }, 'Sandbox.Timedout', /Task timed out after 0\.30 seconds/, 'timeout'],
+  ['a crash mid-invocation', {}, { exit: 7 }, 'Runtime.ExitError', /exit status 7/, null],
+]) {
+  test(`${what} is a ${errorType} and the next invocation starts a new process`, async (t) => {
+    const rt = await emulator(t, options);
+    const failed = await rt.invoke(event);
+    assert.equal(failed.error.errorType, errorType);
+    assert.match(failed.error.errorMessage, message);
+    assert.equal(rt.sandboxes[0].killedFor, killedFor);
+    const next = await rt.invoke({ n: 2 });
+    assert.notEqual(next.pid, failed.pid, 'a new process');
+    assert.deepEqual([next.coldStart, next.payload.event], [true, { n: 2 }]);
+    assert.equal(isAlive(failed.pid), false, 'the old process is gone');
+  });
+}
 
 test('init failures are reported with exit status, /init/error body and stderr', async (t) => {
   const exits = await emulator(t, { env: { FAKE_INIT: 'exit' } });
