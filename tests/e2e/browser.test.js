@@ -1,10 +1,7 @@
 'use strict';
 // The real caller: examples/index.html on one loopback origin (tools/local/site.js), its
 // counter.js asking the API (front + emulator + bootstrap + dynalite) on another, in headless
-// Chromium (tools/local/chromium.js) driven by playwright-core: what counter.js does in a
-// browser (once a day, prerender, back/forward cache, automation, the owner's switch, blocked
-// storage, no JavaScript, retries), CORS as a control, allowed and foreign origins, and the
-// stage's throttle. Each test has its own browser contexts and counts its own page path.
+// Chromium driven by playwright-core. Each test has its own browser contexts and page path.
 //
 // Every context is a visitor of its own to the function, which folds one client's repeats: all
 // browsers here connect from 127.0.0.1, so each context gets a User-Agent of its own (another
@@ -16,13 +13,12 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { startDynalite } = require('../../tools/local/dynalite');
+const { chromium } = require('playwright-core'); // `npm ci` installs it
 const { startHttpFront, stageThrottle } = require('../../tools/local/http-front');
 const { startSite } = require('../../tools/local/site');
 const { chromiumPath } = require('../../tools/local/chromium');
-const { ROOT, TABLE, freePort, hits, startFunction } = require('./helpers');
+const { ROOT, freePort, hits, startFunction, useFunction } = require('./helpers');
 
-let CHROMIUM; // CHROMIUM, else chromium, chromium-browser, google-chrome on PATH
 // As rust.md says: without the background-networking flags Chromium keeps dialling out to a
 // closed network; --no-sandbox because CI runs as root.
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -31,40 +27,24 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 // the API takes for a crawler and answers without counting.
 const DESKTOP_CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
 let visitors = 0;
-// DESKTOP_CHROME with a build number of its own: another client to the function.
 const visitorAgent = () => DESKTOP_CHROME.replace('156.0.0.0', `156.0.${++visitors}.0`);
 
-const stack = [];
+const fn = useFunction();
 let browser;
-let db;
-let rt;
 let front;
-let frontWithoutCors;
 const frontLog = [];
 
 before(async () => {
-  CHROMIUM = chromiumPath();
-  let chromium;
-  try {
-    ({ chromium } = require('playwright-core'));
-  } catch (err) {
-    throw new Error(`playwright-core is not installed (${err.code}): run \`npm ci\``);
-  }
-  db = await startDynalite({ table: TABLE });
-  rt = await startFunction(db.endpoint);
-  stack.push(db.close, rt.close);
-  await rt.ready();
-  front = await startHttpFront({ invoke: rt.invoke, onRequest: (r) => frontLog.push({ cors: true, ...r }) });
-  frontWithoutCors = await startHttpFront({ invoke: rt.invoke, cors: false, onRequest: (r) => frontLog.push({ cors: false, ...r }) });
-  stack.push(front.close, frontWithoutCors.close);
+  await fn.ready();
+  front = await startHttpFront({ invoke: fn.rt.invoke, onRequest: (r) => frontLog.push(r) });
   // Playwright turns the back/forward cache off by default; a visitor's browser has it.
   const noBfcache = ['--disable-back-forward-cache'];
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, ignoreDefaultArgs: noBfcache });
-  stack.push(() => browser.close());
+  browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS, ignoreDefaultArgs: noBfcache });
 });
 
 after(async () => {
-  for (const close of stack.reverse()) await close();
+  await browser?.close();
+  await front?.close();
 });
 
 // examples/ as a site owner would publish it, asking the API at `apiUrl` (the front by
@@ -123,16 +103,16 @@ async function shownCount(page) {
 const storedValues = (page) => page.evaluate(() => Object.keys(localStorage).map((key) => localStorage.getItem(key)));
 
 // What the table holds for `counterPath`: undefined when there is no item.
-const tableHits = (counterPath) => hits(db, counterPath);
+const tableHits = (counterPath) => hits(fn.db, counterPath);
 
 // The GETs the page on `from` sent to the API with its Origin, and the API's answers.
 function sentFrom(from) {
-  const sent = frontLog.filter((r) => r.cors && r.method === 'GET' && r.origin === from.url);
+  const sent = frontLog.filter((r) => r.method === 'GET' && r.origin === from.url);
   return { urls: sent.map((r) => r.url), answers: sent.map((r) => JSON.parse(r.body)) };
 }
 
 // The image requests (format=svg) the API has answered so far. An <img> sends no Origin.
-const svgRequests = () => frontLog.filter((r) => r.cors && r.url.includes('format=svg'));
+const svgRequests = () => frontLog.filter((r) => r.url.includes('format=svg'));
 
 const asked = (counterPath, read = false) => `/counter?path=${encodeURIComponent(counterPath)}${read ? '&increment=false' : ''}`;
 const answer = (count, counted) => ({ count, counted });
@@ -197,29 +177,13 @@ const BLOCKED_STORAGE = {
     premise: () => { try { localStorage.setItem('probe', '1'); return false; } catch { return true; } },
   },
 };
-// A page written as front ends were before once-a-day counting: it fetches on every load, with
-// no increment, and reads only json.count.
-const PLAIN = (api) => `<!doctype html><meta charset="utf-8"><title>plain counter</title>
-<p>Views: <span id="visits" data-state="loading">…</span></p>
-<script>
-  var el = document.getElementById('visits');
-  fetch('${api}?path=%2Fplain').then(function (res) { return res.json(); })
-    .then(function (json) { el.textContent = json.count; el.dataset.state = 'ok'; })
-    .catch(function () { el.textContent = '–'; el.dataset.state = 'error'; });
-</script>`;
-
 // Where storage is blocked the owner's switch cannot be kept either, so the browser goes on counting.
-for (const [name, counterPath, url, initScripts, premise] of [
-  ['a page that fetches on every load', '/plain', '/plain.html', []],
-  ...Object.entries(BLOCKED_STORAGE).map(([why, blocked]) => {
+for (const [why, blocked] of Object.entries(BLOCKED_STORAGE)) {
+  test(`where storage is blocked (${why}), even after #counter=ignore, every load counts`, async (t) => {
+    const ours = await site(t);
     const counterPath = `/blocked-${why.split(' ')[0]}/`;
-    return [`where storage is blocked (${why}), even after #counter=ignore,`, counterPath, `${counterPath}index.html#counter=ignore`, [blocked.script], blocked.premise];
-  }),
-]) {
-  test(`${name} every load counts`, async (t) => {
-    const ours = await site(t, { pages: { '/plain.html': PLAIN(`${front.url}/counter`) } });
-    const page = await visit(t, `${ours.url}${url}`, { initScripts });
-    if (premise) assert.ok(await page.evaluate(premise), 'the page really has no usable storage');
+    const page = await visit(t, `${ours.url}${counterPath}index.html#counter=ignore`, { initScripts: [blocked.script] });
+    assert.ok(await page.evaluate(blocked.premise), 'the page really has no usable storage');
     assert.equal(await shownCount(page), 1);
     await page.reload();
     assert.equal(await shownCount(page), 2);
@@ -229,8 +193,11 @@ for (const [name, counterPath, url, initScripts, premise] of [
 }
 
 test('negative control: without the CORS header the same assertion fails', async (t) => {
+  const log = [];
+  const withoutCors = await startHttpFront({ invoke: fn.rt.invoke, cors: false, onRequest: (r) => log.push(r) });
+  t.after(withoutCors.close);
   // No retry: each would count again, the answer being lost only to the page.
-  const ours = await site(t, { apiUrl: `${frontWithoutCors.url}/counter`, retryMs: 0 });
+  const ours = await site(t, { apiUrl: `${withoutCors.url}/counter`, retryMs: 0 });
   const page = await openPage(t);
   const messages = [];
   page.on('console', (msg) => messages.push(msg.text()));
@@ -238,7 +205,7 @@ test('negative control: without the CORS header the same assertion fails', async
   await assert.rejects(shownCount(page), /counter\.js failed and shows "–"/);
 
   // The API did count and answer 200; only the browser refused to hand it to the page.
-  const sent = frontLog.filter((r) => !r.cors && r.method === 'GET');
+  const sent = log.filter((r) => r.method === 'GET');
   assert.deepEqual(sent.map((r) => [r.status, JSON.parse(r.body)]), [[200, answer(1, true)]]);
   assert.ok(messages.some((text) => /CORS|Access-Control-Allow-Origin/i.test(text)), messages.join('\n'));
   assert.deepEqual(await storedValues(page), [], 'an answer the page never saw is not remembered');
@@ -351,7 +318,7 @@ test('a prerendered page asks nothing until it is shown, then counts', async (t)
 async function runChromiumAlone(t, url) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'counter-chromium-'));
   const args = ['--headless', ...CHROMIUM_ARGS, `--user-data-dir=${profile}`, `--user-agent=${DESKTOP_CHROME}`, url];
-  const chromium = spawn(CHROMIUM, args, { stdio: 'ignore', detached: true });
+  const chromium = spawn(chromiumPath(), args, { stdio: 'ignore', detached: true });
   const exited = new Promise((resolve) => chromium.once('exit', resolve));
   t.after(async () => {
     process.kill(-chromium.pid, 'SIGTERM');
@@ -371,8 +338,6 @@ test('with JavaScript off the page counts once through its <noscript> image', as
   const page = await openPage(t, { javaScriptEnabled: false });
   const res = await loadImage(t, `${ours.url}/`, { page });
   assert.equal(res.status(), 200);
-  assert.equal(res.headers()['content-type'], 'image/svg+xml');
-  assert.equal(res.headers()['cache-control'], 'no-cache, no-store, must-revalidate');
   await page.waitForLoadState('load');
   const shown = await page.evaluate(() => ({
     drawn: document.querySelector('noscript img, img').naturalWidth > 0,
@@ -403,13 +368,13 @@ test('with AllowedOrigins the page counts from a listed site, and from another o
   // Their page cannot read our answers, which to counter.js looks like a gateway's error: it asks
   // again, for one second here rather than the fifteen a visitor would wait.
   const theirs = await site(t, { apiUrl: api, pages: { '/hidden.html': hiddenPage }, retryMs: 1000 });
-  const listed = await startFunction(db.endpoint, { COUNTER_ALLOWED_ORIGINS: ours.url }, { t });
+  const listed = await startFunction(fn.db.endpoint, { COUNTER_ALLOWED_ORIGINS: ours.url }, { t });
   await listed.ready();
   const listedFront = await startHttpFront({
     invoke: listed.invoke,
     port: frontPort,
     allowedOrigins: ours.url,
-    onRequest: (r) => frontLog.push({ cors: true, ...r }),
+    onRequest: (r) => frontLog.push(r),
   });
   t.after(() => listedFront.close());
   const seen = frontLog.length;
@@ -441,7 +406,7 @@ const VISITORS = 40;
 
 test(`${VISITORS} visitors opening the page at once through the stage's throttle are all shown and counted`, async (t) => {
   const log = [];
-  const throttled = await startHttpFront({ invoke: rt.invoke, onRequest: (r) => log.push(r) });
+  const throttled = await startHttpFront({ invoke: fn.rt.invoke, onRequest: (r) => log.push(r) });
   t.after(throttled.close);
   assert.deepEqual(stageThrottle(), { rate: 10, burst: 10 }, 'the stage this test was written for');
   // counter.js is held back until every page has asked for it, so that all the pages ask the
@@ -493,7 +458,7 @@ test(`${VISITORS} visitors opening the page at once through the stage's throttle
 test('a page that only ever gets 429 shows "–" once its retries are spent; a read retries too', async (t) => {
   // A front whose bucket never fills: every request is throttled.
   const log = [];
-  const closed = await startHttpFront({ invoke: rt.invoke, throttle: { rate: 0, burst: 0 }, onRequest: (r) => log.push(r) });
+  const closed = await startHttpFront({ invoke: fn.rt.invoke, throttle: { rate: 0, burst: 0 }, onRequest: (r) => log.push(r) });
   t.after(closed.close);
   const ours = await site(t, { apiUrl: `${closed.url}/counter`, retryMs: 1000 });
 
