@@ -35,12 +35,11 @@ test('CHROMIUM wins; else chromium, chromium-browser, google-chrome in that orde
   assert.equal(findChromium({ PATH: a }), path.join(a, 'chromium-browser'), 'not executable: passed over');
 });
 
-test('a CHROMIUM that is not there fails, naming it and what to install', () => {
+// What to install when there is none: the last test, through scripts/setup-chromium.sh.
+test('a CHROMIUM that is not there fails, naming it', () => {
   const missing = findChromium({ PATH: '', CHROMIUM: '/nowhere/chromium' });
   assert.ok(missing instanceof Error);
   assert.match(missing.message, /CHROMIUM=\/nowhere\/chromium/);
-  const none = findChromium({ PATH: '' }).message;
-  for (const hint of [/apt-get install chromium/, /dnf install chromium/]) assert.match(none, hint);
 });
 
 const asOnCodeBuild = (env, ...command) =>
