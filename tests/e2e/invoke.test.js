@@ -53,30 +53,25 @@ test('EVENT=a file, then EVENT=- from standard input, go on counting in the same
   assertAnswered(makeInvoke(data, 'events/post-counter.json'), EXPECTED['post-counter.json'], 'a 405');
 });
 
-test('no event, a missing file or one that is not JSON: a clear message, non-zero, nothing run', (t) => {
+// `ran`: the event reached the function, which logged its error; else the function never ran.
+test('no event, a missing file, one that is not JSON or not from an HTTP API: a clear message, non-zero', (t) => {
   const data = dataFolder(t);
   const notJson = path.join(data, 'bad.json');
   fs.writeFileSync(notJson, '{"rawPath": "/counter",');
-  for (const [event, input, message] of [
+  for (const [event, input, message, ran = false] of [
     [undefined, undefined, /usage: make invoke EVENT=events\/get-counter\.json/],
     ['events/nope.json', undefined, /cannot read the event from events\/nope\.json: no such file/],
     [notJson, undefined, /is not JSON \(.+\): an event is one JSON document/],
     ['-', '', /standard input is empty/],
     ['-', 'hello', /standard input is not JSON/],
+    ['-', '{"hello": "world"}', /invoke: the function failed: [\s\S]*NotAnHttpApiEvent/, true],
   ]) {
     const run = makeInvoke(data, event, { input });
     assert.notEqual(run.status, 0, `${event}: ${run.stderr}`);
     assert.match(run.stderr, message);
     assert.equal(run.stdout, '', `${event}: nothing on stdout`);
-    assert.deepEqual(functionLines(run.stderr), [], `${event}: the function never ran`);
+    assert.equal(functionLines(run.stderr).length > 0, ran, `${event}: the function ran: ${ran}`);
   }
-});
-
-test('an event that is not from an HTTP API: the function error, non-zero', (t) => {
-  const run = makeInvoke(dataFolder(t), '-', { input: '{"hello": "world"}' });
-  assert.notEqual(run.status, 0);
-  assert.match(run.stderr, /invoke: the function failed: [\s\S]*NotAnHttpApiEvent/);
-  assert.equal(run.stdout, '');
 });
 
 test('with `make dev` running on the same data, make invoke counts in its dynalite', async (t) => {
