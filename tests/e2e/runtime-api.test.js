@@ -16,7 +16,7 @@ async function emulator(t, options = {}) {
   return rt;
 }
 
-test('hands events over with the Lambda headers and returns the response', async (t) => {
+test('hands events over with the Lambda headers, returns the response; close() kills the process', async (t) => {
   const rt = await emulator(t);
   const sandbox = await rt.ready();
   assert.ok(sandbox.readyAt >= sandbox.spawnedAt, 'init timestamps are recorded');
@@ -28,6 +28,9 @@ test('hands events over with the Lambda headers and returns the response', async
   assert.ok(Number(result.payload.headers.deadline) > Date.now() - 60_000, 'a deadline in epoch ms');
   assert.equal(result.coldStart, true, "the sandbox's first invocation");
   assert.ok(result.queuedAt <= result.startedAt && result.startedAt <= result.endedAt);
+  await rt.close();
+  assert.equal(isAlive(result.payload.pid), false);
+  await assert.rejects(rt.invoke({}), /closed/);
 });
 
 test('runs one invocation at a time, in order', async (t) => {
@@ -85,14 +88,4 @@ test('the runtime sees Lambda variables, not this process environment', async (t
   }
   assert.match(env.AWS_LAMBDA_RUNTIME_API, /^127\.0\.0\.1:\d+$/, 'the API is on loopback');
   assert.equal(env.E2E_SHOULD_NOT_LEAK, undefined);
-});
-
-test('close() kills the process', async (t) => {
-  const rt = await emulator(t);
-  await rt.ready();
-  const pid = rt.pid;
-  assert.equal(isAlive(pid), true);
-  await rt.close();
-  assert.equal(isAlive(pid), false);
-  await assert.rejects(rt.invoke({}), /closed/);
 });
