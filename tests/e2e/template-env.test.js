@@ -103,10 +103,11 @@ test('every parameter value the environment can get starts the function, which t
       const outside = await answer(rt, hit('get-counter.json', '/not-listed'));
       assert.equal(outside.status, allowList ? 403 : 200, JSON.stringify(outside.body));
 
-      // Another site's page counts only when no origins are listed.
+      // Another site's page counts only when no origins are listed; else it reads, saying why.
       const elsewhere = await answer(rt, hit('get-counter.json', page, 'https://elsewhere.example'));
       const counts = !variables.COUNTER_ALLOWED_ORIGINS;
       assert.deepEqual(elsewhere.body, { count: countsCrawlers ? 2 + counts : 1 + counts, counted: counts });
+      if (!counts) assert.equal((await rt.lineOf(elsewhere.requestId)).reason, 'foreign_origin');
 
       // The longest path the cap allows counts; one byte more is refused.
       const cap = Number(variables.COUNTER_MAX_PATH_BYTES);
