@@ -14,7 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { chromium } = require('playwright-core'); // `npm ci` installs it
-const { startHttpFront, stageThrottle } = require('../../tools/local/http-front');
+const { startHttpFront } = require('../../tools/local/http-front');
 const { startSite } = require('../../tools/local/site');
 const { chromiumPath } = require('../../tools/local/chromium');
 const { ROOT, freePort, hits, startFunction, useFunction } = require('./helpers');
@@ -49,7 +49,7 @@ after(async () => {
 
 // examples/ as a site owner would publish it, asking the API at `apiUrl` (the front by
 // default), for test `t`; every folder serves the example page (so /a/index.html counts "/a/"),
-// plus `pages` ({ "/plain.html": html }); `retryMs`: how long counter.js keeps asking again.
+// plus `pages` ({ "/elsewhere.html": html }); `retryMs`: how long counter.js keeps asking again.
 async function site(t, { apiUrl = `${front.url}/counter`, pages = {}, retryMs } = {}) {
   const started = await startSite({ apiUrl, pages, retryMs });
   t.after(started.close);
@@ -102,9 +102,6 @@ async function shownCount(page) {
 // The values counter.js keeps in this origin's localStorage (whatever it names its keys).
 const storedValues = (page) => page.evaluate(() => Object.keys(localStorage).map((key) => localStorage.getItem(key)));
 
-// What the table holds for `counterPath`: undefined when there is no item.
-const tableHits = (counterPath) => hits(fn.db, counterPath);
-
 // The GETs the page on `from` sent to the API with its Origin, and the API's answers.
 function sentFrom(from) {
   const sent = frontLog.filter((r) => r.method === 'GET' && r.origin === from.url);
@@ -132,12 +129,12 @@ test('the page counts a visitor once a day: a reload only reads, the next day co
   await page.clock.setFixedTime('2026-05-14T23:55:00+09:00');
   await page.reload();
   assert.equal(await shownCount(page), 1, 'a reload the same day shows the count');
-  assert.equal(await tableHits('/daily/'), 1, 'a reload the same day adds nothing to the table');
+  assert.equal(await hits(fn.db, '/daily/'), 1, 'a reload the same day adds nothing to the table');
 
   await page.clock.setFixedTime('2026-05-15T00:05:00+09:00');
   await page.reload();
   assert.equal(await shownCount(page), 2, 'the next day counts again');
-  assert.equal(await tableHits('/daily/'), 2);
+  assert.equal(await hits(fn.db, '/daily/'), 2);
   assert.deepEqual(await storedValues(page), ['2026-05-15']);
 
   // Every request carried the page's Origin; /daily/index.html is counted as /daily/.
@@ -160,7 +157,7 @@ for (const [who, options, url] of [
     else assert.match(await page.evaluate(() => navigator.userAgent), /HeadlessChrome/);
     assert.equal(await shownCount(page), 0);
     assert.deepEqual(await storedValues(page), [], 'a read that did not count is not remembered');
-    assert.equal(await tableHits(counterPath), undefined, 'a read creates no item');
+    assert.equal(await hits(fn.db, counterPath), undefined, 'a read creates no item');
     assert.deepEqual(sentFrom(ours), { urls: [url], answers: [answer(0, false)] });
   });
 }
@@ -187,7 +184,7 @@ for (const [why, blocked] of Object.entries(BLOCKED_STORAGE)) {
     assert.equal(await shownCount(page), 1);
     await page.reload();
     assert.equal(await shownCount(page), 2);
-    assert.equal(await tableHits(counterPath), 2);
+    assert.equal(await hits(fn.db, counterPath), 2);
     assert.deepEqual(sentFrom(ours).urls, [asked(counterPath), asked(counterPath)]);
   });
 }
@@ -227,7 +224,7 @@ test("the owner's switch: #counter=ignore only reads from then on, #counter=coun
   assert.deepEqual(await storedValues(page), [], 'the undo forgets the switch');
   await page.reload();
   assert.equal(await shownCount(page), 1, 'this browser counts again');
-  assert.equal(await tableHits('/owner/'), 1);
+  assert.equal(await hits(fn.db, '/owner/'), 1);
   assert.deepEqual(sentFrom(ours), {
     urls: [asked('/owner/', true), asked('/owner/', true), asked('/owner/')],
     answers: [answer(0, false), answer(0, false), answer(1, true)],
@@ -251,7 +248,7 @@ test('a page restored from the back/forward cache does not count again', async (
     (window.shows.length === 2 || performance.getEntriesByType('navigation')[0].type === 'back_forward'));
   assert.deepEqual(await page.evaluate(() => window.shows), [false, true], 'restored from the back/forward cache');
   assert.equal(await shownCount(page), 1, 'it still shows its count');
-  assert.equal(await tableHits('/bfcache/'), 1, 'and did not count again');
+  assert.equal(await hits(fn.db, '/bfcache/'), 1, 'and did not count again');
   assert.deepEqual(sentFrom(ours).urls, [asked('/bfcache/')]);
 });
 
@@ -300,7 +297,19 @@ test('a prerendered page asks nothing until it is shown, then counts', async (t)
     '/prerender/shown': (req, res) => (shown(new URL(req.url, ours.url).searchParams), res.end()),
   };
   const ours = await site(t, { apiUrl: api, pages });
-  await runChromiumAlone(t, `${ours.url}/prerender/start.html`);
+  // Headless, with no DevTools client, a visitor's User-Agent and a profile of its own; stopped
+  // at the end with the helper processes of its process group.
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'counter-chromium-'));
+  const start = `${ours.url}/prerender/start.html`;
+  const args = ['--headless', ...CHROMIUM_ARGS, `--user-data-dir=${profile}`, `--user-agent=${DESKTOP_CHROME}`, start];
+  const chromium = spawn(chromiumPath(), args, { stdio: 'ignore', detached: true });
+  const exited = new Promise((resolve) => chromium.once('exit', resolve));
+  t.after(async () => {
+    process.kill(-chromium.pid, 'SIGTERM');
+    await exited;
+    // A helper may still be writing its last file into the profile as the group winds down.
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  });
 
   const report = await prerendered;
   assert.equal(report.prerendering, 'true', 'the page ran its scripts while prerendering');
@@ -310,29 +319,14 @@ test('a prerendered page asks nothing until it is shown, then counts', async (t)
   assert.deepEqual(Object.fromEntries(after), { state: 'ok', text: '1', activated: 'true' });
   const sent = requests().map((r) => ({ url: r.url, purpose: r.purpose, answer: JSON.parse(r.body) }));
   assert.deepEqual(sent, [{ url: asked('/prerendered'), purpose: undefined, answer: answer(1, true) }], 'one request, once shown');
-  assert.equal(await tableHits('/prerendered'), 1);
+  assert.equal(await hits(fn.db, '/prerendered'), 1);
 });
-
-// Headless Chromium with no DevTools client, a visitor's User-Agent and a profile of its own,
-// opening `url`; stopped when the test ends, with the helper processes of its process group.
-async function runChromiumAlone(t, url) {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'counter-chromium-'));
-  const args = ['--headless', ...CHROMIUM_ARGS, `--user-data-dir=${profile}`, `--user-agent=${DESKTOP_CHROME}`, url];
-  const chromium = spawn(chromiumPath(), args, { stdio: 'ignore', detached: true });
-  const exited = new Promise((resolve) => chromium.once('exit', resolve));
-  t.after(async () => {
-    process.kill(-chromium.pid, 'SIGTERM');
-    await exited;
-    // A helper may still be writing its last file into the profile as the group winds down.
-    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-  });
-}
 
 // examples/index.html's <noscript> image asks for "/" whatever the folder: these tests start
 // from what "/" already holds.
 test('with JavaScript off the page counts once through its <noscript> image', async (t) => {
   const ours = await site(t);
-  const before = (await tableHits('/')) ?? 0;
+  const before = (await hits(fn.db, '/')) ?? 0;
   const seen = svgRequests().length;
 
   const page = await openPage(t, { javaScriptEnabled: false });
@@ -344,7 +338,7 @@ test('with JavaScript off the page counts once through its <noscript> image', as
     sentence: getComputedStyle(document.getElementById('views-sentence')).display,
   }));
   assert.deepEqual(shown, { drawn: true, sentence: 'none' }, 'the image is drawn; the sentence without a number hidden');
-  assert.equal(await tableHits('/'), before + 1, 'counted once');
+  assert.equal(await hits(fn.db, '/'), before + 1, 'counted once');
   const sent = svgRequests().slice(seen);
   assert.deepEqual(sent.map((r) => r.url), ['/counter?path=%2F&format=svg']);
   assert.match(sent[0].body, new RegExp(`>${before + 1}<`), 'the image carries the new count');
@@ -354,7 +348,7 @@ test('with JavaScript off the page counts once through its <noscript> image', as
   assert.equal(await shownCount(scripted), before + 2);
   await scripted.waitForLoadState('load');
   assert.equal(svgRequests().length, seen + 1, 'no image request when the script runs');
-  assert.equal(await tableHits('/'), before + 2);
+  assert.equal(await hits(fn.db, '/'), before + 2);
 });
 
 // The example page on two sites, the API (front and function) allowing only the first, as the
@@ -384,21 +378,21 @@ test('with AllowedOrigins the page counts from a listed site, and from another o
   // the gateway's CORS gives their page no answer to show.
   assert.equal(await shownCount(await visit(t, `${ours.url}/sites/index.html`)), 1);
   await assert.rejects(shownCount(await visit(t, `${theirs.url}/sites/index.html`)), /counter\.js failed/);
-  assert.equal(await tableHits('/sites/'), 1, 'their page did not count');
+  assert.equal(await hits(fn.db, '/sites/'), 1, 'their page did not count');
   const theirAnswers = sentFrom(theirs).answers;
   assert.ok(theirAnswers.length >= 1, 'their page sent its request');
   for (const each of theirAnswers) assert.deepEqual(each, answer(1, false), 'and each one only read');
 
   // By image, where no CORS applies: both pages show the count; only ours adds to it.
-  const before = (await tableHits('/')) ?? 0;
+  const before = (await hits(fn.db, '/')) ?? 0;
   for (const [from, count] of [[theirs, before], [ours, before + 1]]) {
     assert.equal((await loadImage(t, `${from.url}/`)).status(), 200);
-    assert.equal((await tableHits('/')) ?? 0, count, `the image from ${from === ours ? 'our' : 'their'} page`);
+    assert.equal((await hits(fn.db, '/')) ?? 0, count, `the image from ${from === ours ? 'our' : 'their'} page`);
   }
 
   // Their page with no referrer: no Origin, no Referer, but Sec-Fetch-Site says another page asked.
   assert.equal((await loadImage(t, `${theirs.url}/hidden.html`)).status(), 200);
-  assert.equal(await tableHits('/sites/'), 1, 'a page that hides its address does not count');
+  assert.equal(await hits(fn.db, '/sites/'), 1, 'a page that hides its address does not count');
   assert.equal(answers().length, 4 + theirAnswers.length, JSON.stringify(answers(), null, 1));
 });
 
@@ -408,7 +402,6 @@ test(`${VISITORS} visitors opening the page at once through the stage's throttle
   const log = [];
   const throttled = await startHttpFront({ invoke: fn.rt.invoke, onRequest: (r) => log.push(r) });
   t.after(throttled.close);
-  assert.deepEqual(stageThrottle(), { rate: 10, burst: 10 }, 'the stage this test was written for');
   // counter.js is held back until every page has asked for it, so that all the pages ask the
   // API in the same moment, as a link shared in a busy place would have them do.
   const script = fs.readFileSync(path.join(ROOT, 'examples/counter.js'));
@@ -446,11 +439,9 @@ test(`${VISITORS} visitors opening the page at once through the stage's throttle
   assert.equal(statuses[200], VISITORS, `one answer a visitor (the front answered ${JSON.stringify(statuses)})`);
   const sorted = [...shown].sort((a, b) => a - b);
   assert.equal(new Set(sorted).size, VISITORS, `every visitor shown a count of its own: ${sorted}`);
-  // The table holds the last count shown. It is the number of visitors unless DynamoDB
-  // (dynalite, on a loaded machine) was slower than the SDK's attempt timeout: the SDK's retry
-  // then applies a hit again whose answer was lost (README, "A hit may count twice"), a count
-  // no page is shown.
-  const total = await tableHits('/crowd/');
+  // The table holds the last count shown: the number of visitors, unless the SDK's retry applied
+  // a hit again whose answer was lost (README, "A hit may count twice"), a count no page shows.
+  const total = await hits(fn.db, '/crowd/');
   assert.equal(sorted.at(-1), total, 'the last visitor shown the total');
   if (total !== VISITORS) t.diagnostic(`${total - VISITORS} hit(s) applied twice by the SDK's retry`);
 });
@@ -470,7 +461,7 @@ test('a page that only ever gets 429 shows "–" once its retries are spent; a r
     assert.ok(sent.length >= 2, `asked again after a 429 (${sent.length} requests)`);
     assert.deepEqual([...new Set(sent.map((r) => `${r.status} ${r.url}`))], [`429 ${asked('/throttled/', automated)}`]);
   }
-  assert.equal(await tableHits('/throttled/'), undefined, 'nothing reached the function');
+  assert.equal(await hits(fn.db, '/throttled/'), undefined, 'nothing reached the function');
 });
 
 test('a 5xx the page can read is asked again, and the count shows as soon as an answer comes', async (t) => {
