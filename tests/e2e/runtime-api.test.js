@@ -43,7 +43,7 @@ test('runs one invocation at a time, in order', async (t) => {
 
 // A hang past the timeout or a crash: the invocation's error, and a new process for the next.
 for (const [what, options, event, errorType, message, killedFor] of [
-  ['a timeout', { timeoutMs: 300 }, { sleep: 60_000 }, 'Sandbox.Timedout', /Task timed out after 0\.30 seconds/, 'timeout'],
+  ['a timeout', { timeoutMs: 300 }, { sleep: 60_000 }, 'Sandbox.Timedout', /Task timed out after 0\.30 s/, 'timeout'],
   ['a crash mid-invocation', {}, { exit: 7 }, 'Runtime.ExitError', /exit status 7/, null],
 ]) {
   test(`${what} is a ${errorType} and the next invocation starts a new process`, async (t) => {

@@ -73,8 +73,9 @@ test('make smoke fails against a counter that answers without CORS', async () =>
 // The real function, each hit turned into a read that says it counted: a counter that does not add.
 async function doesNotAdd(event) {
   const hit = !event.rawQueryString.includes('increment=false');
-  const result = await fn.rt.invoke(hit ? { ...event, rawQueryString: `${event.rawQueryString}&increment=false` } : event);
-  if (hit && result.payload) result.payload.body = result.payload.body.replace('"counted":false', '"counted":true');
+  const asked = hit ? { ...event, rawQueryString: `${event.rawQueryString}&increment=false` } : event;
+  const result = await fn.rt.invoke(asked);
+  if (hit) result.payload.body = result.payload.body.replace('false', 'true');
   return result;
 }
 
