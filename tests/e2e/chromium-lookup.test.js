@@ -24,22 +24,17 @@ function fakeBrowsers(t, names) {
   return dir;
 }
 
-test('CHROMIUM wins; else chromium, chromium-browser, google-chrome in that order on PATH', (t) => {
+// What to install when there is none: the last test, through scripts/setup-chromium.sh.
+test('CHROMIUM wins, or fails naming it; else chromium, chromium-browser, google-chrome in that order on PATH', (t) => {
   const a = fakeBrowsers(t, ['google-chrome', 'chromium-browser']);
   const b = fakeBrowsers(t, ['chromium']);
   const PATH = [a, b].join(path.delimiter);
   assert.equal(findChromium({ PATH }), path.join(b, 'chromium'), 'the name order before the PATH order');
   assert.equal(findChromium({ PATH: a }), path.join(a, 'chromium-browser'));
   assert.equal(findChromium({ PATH, CHROMIUM: path.join(a, 'google-chrome') }), path.join(a, 'google-chrome'));
+  assert.match(findChromium({ PATH, CHROMIUM: '/nowhere/chromium' }).message, /CHROMIUM=\/nowhere\/chromium/);
   fs.chmodSync(path.join(a, 'google-chrome'), 0o644);
   assert.equal(findChromium({ PATH: a }), path.join(a, 'chromium-browser'), 'not executable: passed over');
-});
-
-// What to install when there is none: the last test, through scripts/setup-chromium.sh.
-test('a CHROMIUM that is not there fails, naming it', () => {
-  const missing = findChromium({ PATH: '', CHROMIUM: '/nowhere/chromium' });
-  assert.ok(missing instanceof Error);
-  assert.match(missing.message, /CHROMIUM=\/nowhere\/chromium/);
 });
 
 const asOnCodeBuild = (env, ...command) =>
