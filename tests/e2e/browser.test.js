@@ -427,7 +427,6 @@ test(`${VISITORS} visitors opening the page at once through the stage's throttle
   const shown = await Promise.all(pages.map(shownCount));
   const statuses = {};
   for (const r of log) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-  t.diagnostic(`the front's answers: ${JSON.stringify(statuses)}`);
   const throttledAnswers = log.filter((r) => r.status === 429);
   assert.ok(throttledAnswers.length > 0, 'the throttle turned some requests away');
   for (const r of throttledAnswers) {
