@@ -56,10 +56,9 @@ async function site(t, { apiUrl = `${front.url}/counter`, pages = {}, retryMs } 
   return started;
 }
 
-// A page in a browser context of its own: its own localStorage, clock and init scripts.
-// Playwright drives Chromium over the DevTools protocol, and Chromium then reports
-// navigator.webdriver = true; a visitor's browser does not, so unless `automated` the page sees
-// what a visitor's would.
+// A page in a browser context of its own: its own localStorage, clock and init scripts. Under
+// Playwright (DevTools) Chromium reports navigator.webdriver = true; a visitor's browser does
+// not, so unless `automated` the page sees what a visitor's would.
 async function openPage(t, { userAgent = visitorAgent(), timezoneId, initScripts = [], automated = false, javaScriptEnabled = true } = {}) {
   const context = await browser.newContext({ userAgent: userAgent || undefined, timezoneId, javaScriptEnabled });
   t.after(() => context.close());
@@ -69,7 +68,6 @@ async function openPage(t, { userAgent = visitorAgent(), timezoneId, initScripts
   return context.newPage();
 }
 
-// openPage, then `url` loaded in it.
 async function visit(t, url, options) {
   const page = await openPage(t, options);
   await page.goto(url);
@@ -84,9 +82,8 @@ async function loadImage(t, url, { page, ...options } = {}) {
   return image;
 }
 
-// The assertion under test: the page shows a whole number of views. Waits for the page's
-// script to settle (data-state leaves "loading") or throw, so a failure is immediate, not a
-// timeout.
+// The assertion under test: the page shows a whole number of views. Waits for counter.js to
+// settle (data-state leaves "loading") or throw, so a failure is immediate, not a timeout.
 async function shownCount(page) {
   const el = page.locator('#visits');
   const settled = await page.waitForFunction(() => window.uncaughtError || document.querySelector('#visits').dataset.state !== 'loading');
@@ -446,7 +443,6 @@ test(`${VISITORS} visitors opening the page at once through the stage's throttle
 });
 
 test('a page that only ever gets 429 shows "–" once its retries are spent; a read retries too', async (t) => {
-  // A front whose bucket never fills: every request is throttled.
   const log = [];
   const closed = await startHttpFront({ invoke: fn.rt.invoke, throttle: { rate: 0, burst: 0 }, onRequest: (r) => log.push(r) });
   t.after(closed.close);

@@ -77,8 +77,8 @@ const readEvent = (name) => JSON.parse(fs.readFileSync(path.join(ROOT, 'events',
 const eventFiles = () => fs.readdirSync(path.join(ROOT, 'events')).filter((f) => f.endsWith('.json')).sort();
 
 // events/`fixture` asking for `page` (in rawQueryString, which the function reads; the parsed
-// copy dropped); `headers` merged in (undefined removes one); the
-// gateway's userAgent (and the header) and sourceIp (null: none) when given.
+// copy dropped); `headers` merged in (undefined removes one); the gateway's userAgent (and the
+// header) and sourceIp (null: none) when given.
 function hitEvent(page, { fixture = 'get-counter.json', headers = {}, userAgent, sourceIp } = {}) {
   const event = readEvent(fixture);
   event.rawQueryString = `path=${encodeURIComponent(page)}`;
@@ -122,9 +122,9 @@ async function startFunction(endpoint, env = {}, { t, ...options } = {}) {
 }
 
 // For a whole test file: dynalite and the built function, started before its tests and stopped
-// after them. Returns { db, rt, start(t, env, options), ready() }, filled in once started;
-// start() runs another function on the same table for one test; ready() (for a file's own before hook, which
-// may run alongside this one) resolves once both are up.
+// after them: { db, rt, start(t, env, options), ready() }. start() runs another function on the
+// table for one test; ready() resolves once both are up (for the file's own before hook, which
+// may run alongside this one).
 function useFunction(env = {}) {
   const { before, after } = require('node:test');
   let up;
