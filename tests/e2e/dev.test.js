@@ -83,31 +83,6 @@ test('make dev serves rising counts on 127.0.0.1, keeps them across a restart, a
   await stop(second);
 });
 
-// A preflight and a GET from a foreign origin answered readably, and the function's headers
-// passed on: smoke.test.js's `make smoke` against `make dev`.
-test('the local front answers CORS as the HTTP API does and routes only GET /counter', async (t) => {
-  const dev = startDev(await freePort(), await freePort());
-  t.after(() => stop(dev));
-  const base = await dev.ready;
-  const origin = { Origin: 'https://resume.example.com' };
-
-  const withoutOrigin = await request(`${base}/counter?path=/cors`);
-  assert.equal(withoutOrigin.headers['access-control-allow-origin'], undefined, 'no Origin, no CORS headers');
-
-  const refused = await request(`${base}/counter`, { headers: origin });
-  assert.deepEqual([refused.status, JSON.parse(refused.body).error], [400, 'missing_path']);
-  assert.equal(refused.headers['access-control-allow-origin'], '*', 'errors are readable cross-origin too');
-  // The query string reaches the function raw: bytes that are not UTF-8 are its to refuse.
-  const notUtf8 = await request(`${base}/counter?path=%FF`);
-  assert.deepEqual([notUtf8.status, JSON.parse(notUtf8.body).error], [400, 'invalid_path']);
-
-  for (const [method, url] of [['POST', '/counter?path=/'], ['GET', '/other?path=/']]) {
-    const res = await request(`${base}${url}`, { method });
-    assert.equal(res.status, 404, `${method} ${url} has no route`);
-    assert.deepEqual(JSON.parse(res.body), { message: 'Not Found' });
-  }
-});
-
 test("with COUNTER_ALLOWED_ORIGINS the local front's CORS and the function allow only those sites", async (t) => {
   const sitePort = await freePort();
   const site = `http://127.0.0.1:${sitePort}`;
@@ -127,7 +102,8 @@ test("with COUNTER_ALLOWED_ORIGINS the local front's CORS and the function allow
   assert.deepEqual(await asked(other), { status: 200, allowed: undefined, body: { count: 1, counted: false } });
 });
 
-test("the local front throttles as the stage's settings say, and DEV_THROTTLE=off lets all through", async (t) => {
+test("the local front: the stage's throttle (DEV_THROTTLE=off: none), the HTTP API's CORS and routes", async (t) => {
+  const origin = { Origin: 'https://resume.example.com' };
   // The bucket's burst and refill: browser.test.js's 40 visitors, all answered in the end.
   const { burst } = require('../../tools/local/http-front').stageThrottle();
   // Each on data of its own: two dev.js may not share a folder.
@@ -137,11 +113,29 @@ test("the local front throttles as the stage's settings say, and DEV_THROTTLE=of
     return dev.ready;
   };
   const burstOf = (base, n) =>
-    Promise.all(Array.from({ length: n }, (_, i) => request(`${base}/counter?path=/throttle-${i}`, { headers: { Origin: 'https://resume.example.com' } })));
+    Promise.all(Array.from({ length: n }, (_, i) => request(`${base}/counter?path=/throttle-${i}`, { headers: origin })));
 
   // What a 429 carries: browser.test.js, through the same front.
   const throttled = await burstOf(await at({}), 3 * burst);
   assert.ok(throttled.some((r) => r.status === 429), `none of ${3 * burst} at once refused`);
-  const open = await burstOf(await at({ DEV_THROTTLE: 'off' }), 3 * burst);
+  const base = await at({ DEV_THROTTLE: 'off' });
+  const open = await burstOf(base, 3 * burst);
   assert.deepEqual([...new Set(open.map((r) => r.status))], [200]);
+
+  // A preflight and a GET from a foreign origin answered readably, and the function's headers
+  // passed on: smoke.test.js's `make smoke` against `make dev`. Without an Origin, no CORS.
+  const withoutOrigin = await request(`${base}/counter?path=/cors`);
+  assert.equal(withoutOrigin.headers['access-control-allow-origin'], undefined, 'no Origin, no CORS headers');
+  const refused = await request(`${base}/counter`, { headers: origin });
+  assert.deepEqual([refused.status, JSON.parse(refused.body).error], [400, 'missing_path']);
+  assert.equal(refused.headers['access-control-allow-origin'], '*', 'errors are readable cross-origin too');
+  // The query string reaches the function raw: bytes that are not UTF-8 are its to refuse.
+  const notUtf8 = await request(`${base}/counter?path=%FF`);
+  assert.deepEqual([notUtf8.status, JSON.parse(notUtf8.body).error], [400, 'invalid_path']);
+
+  for (const [method, url] of [['POST', '/counter?path=/'], ['GET', '/other?path=/']]) {
+    const res = await request(`${base}${url}`, { method });
+    assert.equal(res.status, 404, `${method} ${url} has no route`);
+    assert.deepEqual(JSON.parse(res.body), { message: 'Not Found' });
+  }
 });
