@@ -50,7 +50,7 @@ async function stop(dev) {
   assert.deepEqual(left, [], 'every child of dev.js is gone');
 }
 
-test('make dev serves rising counts on 127.0.0.1, keeps them across a restart, and Ctrl-C stops it all', async () => {
+test('make dev serves rising counts on 127.0.0.1, keeps them across a restart, and Ctrl-C stops it all', async (t) => {
   const [port, sitePort] = [await freePort(), await freePort()];
   const first = startDev(port, sitePort);
   const base = await first.ready;
@@ -77,29 +77,25 @@ test('make dev serves rising counts on 127.0.0.1, keeps them across a restart, a
   assert.equal(await count(base, '/cv'), 1);
   await stop(first);
 
-  const second = startDev(port, sitePort);
+  // Started again listing the example site and one other.
+  const site = `http://127.0.0.1:${sitePort}`;
+  const second = startDev(port, sitePort, { COUNTER_ALLOWED_ORIGINS: `https://resume.example.com,${site}` });
   assert.equal(await second.ready, base);
   assert.equal(await count(base, '/'), 3, 'counts survive a restart');
+  await t.test("with COUNTER_ALLOWED_ORIGINS the local front's CORS and the function allow only those sites", async () => {
+    const asked = async (origin, method = 'GET') => {
+      const headers = { Origin: origin, ...(method === 'OPTIONS' && { 'Access-Control-Request-Method': 'GET' }) };
+      const res = await request(`${base}/counter?path=/origins`, { method, headers });
+      return { status: res.status, allowed: res.headers['access-control-allow-origin'], body: res.body && JSON.parse(res.body) };
+    };
+    for (const origin of [site, 'https://resume.example.com']) assert.equal((await asked(origin, 'OPTIONS')).allowed, origin, origin);
+    assert.deepEqual(await asked(site), { status: 200, allowed: site, body: { count: 1, counted: true } });
+    // Another site: no CORS headers for its page, and the request it still sends reads.
+    const other = 'http://127.0.0.1:1';
+    assert.deepEqual(await asked(other, 'OPTIONS'), { status: 204, allowed: undefined, body: '' });
+    assert.deepEqual(await asked(other), { status: 200, allowed: undefined, body: { count: 1, counted: false } });
+  });
   await stop(second);
-});
-
-test("with COUNTER_ALLOWED_ORIGINS the local front's CORS and the function allow only those sites", async (t) => {
-  const sitePort = await freePort();
-  const site = `http://127.0.0.1:${sitePort}`;
-  const dev = startDev(await freePort(), sitePort, { COUNTER_ALLOWED_ORIGINS: `https://resume.example.com,${site}` });
-  t.after(() => stop(dev));
-  const base = await dev.ready;
-  const asked = async (origin, method = 'GET') => {
-    const headers = { Origin: origin, ...(method === 'OPTIONS' && { 'Access-Control-Request-Method': 'GET' }) };
-    const res = await request(`${base}/counter?path=/origins`, { method, headers });
-    return { status: res.status, allowed: res.headers['access-control-allow-origin'], body: res.body && JSON.parse(res.body) };
-  };
-  for (const origin of [site, 'https://resume.example.com']) assert.equal((await asked(origin, 'OPTIONS')).allowed, origin, origin);
-  assert.deepEqual(await asked(site), { status: 200, allowed: site, body: { count: 1, counted: true } });
-  // Another site: no CORS headers for its page, and the request it still sends reads.
-  const other = 'http://127.0.0.1:1';
-  assert.deepEqual(await asked(other, 'OPTIONS'), { status: 204, allowed: undefined, body: '' });
-  assert.deepEqual(await asked(other), { status: 200, allowed: undefined, body: { count: 1, counted: false } });
 });
 
 test("the local front: the stage's throttle (DEV_THROTTLE=off: none), the HTTP API's CORS and routes", async (t) => {
