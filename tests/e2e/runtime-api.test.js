@@ -54,20 +54,16 @@ for (const [what, options, event, errorType, message, killedFor] of [
 }
 
 test('init failures are reported with exit status, /init/error body and stderr', async (t) => {
-  const exits = await emulator(t, { env: { FAKE_INIT: 'exit' } });
-  await assert.rejects(exits.ready(), /exit status 3[\s\S]*FAKE_SETTING is missing/);
-  assert.equal((await exits.invoke({})).error?.errorType, 'Runtime.ExitError', 'an invocation gets the exit');
-
-  const reports = await emulator(t, { env: { FAKE_INIT: 'init-error' } });
-  await assert.rejects(reports.ready(), /"errorType":"Runtime\.Config"/);
-  const result = await reports.invoke({});
-  assert.equal(result.error.errorType, 'Runtime.Config', 'an invocation gets the init error');
-
-  const hangs = await emulator(t, { env: { FAKE_INIT: 'hang' }, initTimeoutMs: 300 });
-  await assert.rejects(hangs.ready(), /killed \(init-timeout\)/);
-
-  const missing = await emulator(t, { bootstrap: '/nonexistent/bootstrap' });
-  await assert.rejects(missing.ready(), /could not start \/nonexistent\/bootstrap/);
+  for (const [options, failure, invocationError] of [
+    [{ env: { FAKE_INIT: 'exit' } }, /exit status 3[\s\S]*FAKE_SETTING is missing/, 'Runtime.ExitError'],
+    [{ env: { FAKE_INIT: 'init-error' } }, /"errorType":"Runtime\.Config"/, 'Runtime.Config'],
+    [{ env: { FAKE_INIT: 'hang' }, initTimeoutMs: 300 }, /killed \(init-timeout\)/],
+    [{ bootstrap: '/nonexistent/bootstrap' }, /could not start \/nonexistent\/bootstrap/],
+  ]) {
+    const rt = await emulator(t, options);
+    await assert.rejects(rt.ready(), failure);
+    if (invocationError) assert.equal((await rt.invoke({})).error?.errorType, invocationError, 'an invocation gets it');
+  }
 });
 
 test('the runtime sees Lambda variables, not this process environment', async (t) => {
