@@ -119,7 +119,11 @@ test("the local front: the stage's throttle (DEV_THROTTLE=off: none), the HTTP A
   assert.deepEqual([...new Set(open.map((r) => r.status))], [200]);
 
   // A preflight and a GET from a foreign origin answered readably, and the function's headers
-  // passed on: smoke.test.js's `make smoke` against `make dev`. Without an Origin, no CORS.
+  // passed on: smoke.test.js's `make smoke` against `make dev`. Here: the preflight's exact
+  // answer (template.yaml's CorsConfiguration), and without an Origin, no CORS.
+  const asking = { ...origin, 'Access-Control-Request-Method': 'GET' };
+  const { status, headers: h } = await request(`${base}/counter?path=/`, { method: 'OPTIONS', headers: asking });
+  assert.deepEqual([status, h['access-control-allow-methods'], h['access-control-max-age']], [204, 'GET,OPTIONS', '600']);
   const withoutOrigin = await request(`${base}/counter?path=/cors`);
   assert.equal(withoutOrigin.headers['access-control-allow-origin'], undefined, 'no Origin, no CORS headers');
   const refused = await request(`${base}/counter`, { headers: origin });
