@@ -100,8 +100,14 @@ test('make dev serves rising counts on 127.0.0.1, keeps them across a restart, a
 
 test("the local front: the stage's throttle (DEV_THROTTLE=off: none), the HTTP API's CORS and routes", async (t) => {
   const origin = { Origin: 'https://resume.example.com' };
-  // The bucket's burst and refill: browser.test.js's 40 visitors, all answered in the end.
-  const { burst } = require('../../tools/local/http-front').stageThrottle();
+  const { stageThrottle, tokenBucket } = require('../../tools/local/http-front');
+  const { rate, burst } = stageThrottle();
+  // The bucket on a clock of our own: the burst at once, then the rate each second.
+  let now = 0;
+  const take = tokenBucket({ rate, burst }, () => now);
+  assert.equal(Array.from({ length: burst + 5 }, take).filter(Boolean).length, burst);
+  now += 1000;
+  assert.equal(Array.from({ length: rate + 5 }, take).filter(Boolean).length, rate);
   // Each on data of its own: two dev.js may not share a folder.
   const at = async (env) => {
     const dev = startDev(await freePort(), await freePort(), { DEV_DATA_DIR: fs.mkdtempSync(`${dataDir}-`), ...env });
