@@ -16,7 +16,7 @@ help:
 	@echo "make pipeline  create or update the CodePipeline stack (needs AWS; PIPELINE_ARGS=...)"
 	@echo "make smoke COUNTER_URL=https://.../counter   check a deployed counter (SMOKE_READ_ONLY=1 writes nothing)"
 	@echo "make bench   benchmark the shipped bootstrap (not part of the tests)"
-	@echo "make mutants mutation testing of src/ with cargo-mutants, and its score (~45 min)"
+	@echo "make mutants mutation testing of src/ with cargo-mutants, and its score (~75 min)"
 	@echo "LAMBDA_RUNTIME=provided.al2 make build deploy   the same binary on the deprecated Amazon Linux 2"
 
 # Each installed tree's stamp holds the sha256 of what it was installed from: it is installed

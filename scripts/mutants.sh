@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Mutation testing: cargo-mutants changes src/ one place at a time and runs `cargo test`; a
-# change no test notices is "missed". Prints the score at the end. Takes about 45 minutes on
+# change no test notices is "missed". Prints the score at the end. Takes about 75 minutes on
 # two cores, so CI does not run it: run it before a release, and on the files a change
 # touches while working:  scripts/mutants.sh -f src/store.rs
 # What is left out, and why, is in .cargo/mutants.toml. Extra arguments go to cargo-mutants.
