@@ -229,5 +229,5 @@ function childPids(pid) {
   return children;
 }
 
-module.exports = { ROOT, TABLE, EXPECTED, counted, read, image, rejected, assertResponse, bootstrapPath, readEvent, eventFiles,
+module.exports = { ROOT, TABLE, EXPECTED, counted, read, image, assertResponse, bootstrapPath, readEvent, eventFiles,
   hitEvent, hits, startFunction, useFunction, startDev, request, freePort, isAlive, childPids };
