@@ -4,11 +4,12 @@
 
 pub mod fault_proxy;
 
+use std::cell::RefCell;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, Once, OnceLock};
 
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
@@ -332,12 +333,39 @@ impl LocalCounter {
 }
 
 /// Log lines written through the production subscriber, kept in memory.
+///
+/// One process-wide subscriber, the production one at the default level, writes each line to
+/// the buffer installed on the thread that logs it (a `#[tokio::test]` runs on one). Not a
+/// scoped subscriber per test: tracing caches per call site, across threads, whether anyone
+/// listens, so a test's own subscriber can miss a line another thread's test registered first.
 #[derive(Clone, Default)]
 pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
 
-impl Write for CapturedLogs {
+thread_local! {
+    static CAPTURING: RefCell<Option<CapturedLogs>> = const { RefCell::new(None) };
+}
+
+/// Capturing on this thread until dropped.
+pub struct Capturing {
+    previous: Option<CapturedLogs>,
+}
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        CAPTURING.with(|capturing| *capturing.borrow_mut() = self.previous.take());
+    }
+}
+
+/// The writer of every line: the buffer of the thread that logs it, if that thread captures.
+struct ThisThread;
+
+impl Write for ThisThread {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
+        CAPTURING.with(|capturing| {
+            if let Some(logs) = &*capturing.borrow() {
+                logs.0.lock().unwrap().extend_from_slice(bytes);
+            }
+        });
         Ok(bytes.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -346,11 +374,16 @@ impl Write for CapturedLogs {
 }
 
 impl CapturedLogs {
-    /// Makes this the subscriber of the current thread (a `#[tokio::test]` runs on one).
-    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
-        let writer = self.clone();
-        let filter = telemetry::filter_from(None).expect("the default level");
-        tracing::subscriber::set_default(telemetry::subscriber(filter, move || writer.clone()))
+    /// Captures the lines logged on the current thread until the guard is dropped.
+    pub fn install(&self) -> Capturing {
+        static SUBSCRIBER: Once = Once::new();
+        SUBSCRIBER.call_once(|| {
+            let filter = telemetry::filter_from(None).expect("the default level");
+            tracing::subscriber::set_global_default(telemetry::subscriber(filter, || ThisThread))
+                .expect("the only subscriber of the test binary");
+        });
+        let previous = CAPTURING.with(|capturing| capturing.replace(Some(self.clone())));
+        Capturing { previous }
     }
 
     pub fn lines(&self) -> Vec<String> {

@@ -2,11 +2,9 @@
 //! configuration it refuses, and, under the Runtime API emulator (tools/local/invoke.js)
 //! against dynalite, a hit counted and logged with the settings the template deploys.
 
-mod common;
-
 use std::process::{Command, Output};
 
-use common::{cannot_run_node, repo_root};
+use crate::common::{cannot_run_node, repo_root};
 use serde_json::{json, Value};
 
 const BOOTSTRAP: &str = env!("CARGO_BIN_EXE_bootstrap");

@@ -2,8 +2,10 @@
 //! aws-smithy-mocks: the exact UpdateItem and GetItem the handler sends, every `Rejection`'s
 //! status and code with no DynamoDB call, and each class of DynamoDB failure.
 
-mod common;
-
+use crate::common::{
+    allowing, body_json, body_text, event, get_with_query, header, mocked_counter, Dynamo,
+    MOCK_TABLE as TABLE, REQUEST_ID,
+};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::ErrorMetadata;
 use aws_sdk_dynamodb::operation::get_item::{GetItemError, GetItemOutput};
@@ -17,10 +19,6 @@ use aws_smithy_mocks::mock;
 use aws_smithy_types::body::SdkBody;
 use cloudresumecounter::request::{Policy, Request};
 use cloudresumecounter::response::Response;
-use common::{
-    allowing, body_json, body_text, event, get_with_query, header, mocked_counter, Dynamo,
-    MOCK_TABLE as TABLE, REQUEST_ID,
-};
 use serde_json::json;
 
 /// `request`'s answer under `policy`, with the keys it wrote and read.

@@ -2,19 +2,17 @@
 //! failure gets its 5xx JSON answer before the Lambda timeout, is logged once, leaks
 //! nothing, and the next request succeeds in the same process once the fault clears.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::fault_proxy::{Fault, FaultProxy};
+use crate::common::{
+    body_json, body_text, dynalite, event, fresh_table, sdk_client, CapturedLogs, REQUEST_ID,
+};
 use cloudresumecounter::request::Policy;
 use cloudresumecounter::response::Response;
 use cloudresumecounter::sdk;
 use cloudresumecounter::store::CounterStore;
 use cloudresumecounter::Counter;
-use common::fault_proxy::{Fault, FaultProxy};
-use common::{
-    body_json, body_text, dynalite, event, fresh_table, sdk_client, CapturedLogs, REQUEST_ID,
-};
 use serde_json::Value;
 
 /// The function's `Timeout` in template.yaml: an answer after it is no answer at all.

@@ -2,8 +2,7 @@
 //! proxy result serialized as the runtime posts it back to Lambda. The handler tests start one
 //! step later (from a `Request`); these make `cargo test` alone notice a broken entry point.
 
-mod common;
-
+use crate::common::{event_json, mocked_counter, CapturedLogs, Dynamo, REQUEST_ID};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::mock;
@@ -11,7 +10,6 @@ use aws_smithy_types::body::SdkBody;
 use cloudresumecounter::gateway::NotAnHttpApiEvent;
 use cloudresumecounter::request::Policy;
 use cloudresumecounter::Counter;
-use common::{event_json, mocked_counter, CapturedLogs, Dynamo, REQUEST_ID};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};

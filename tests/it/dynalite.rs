@@ -1,10 +1,8 @@
 //! Integration tests: the handler and the function's own SDK set-up against dynalite, a real
 //! DynamoDB emulator on 127.0.0.1 (started by tests/common, stopped when the tests end).
 
-mod common;
-
+use crate::common::{all_event_names, body_json, event, get_with_query, LocalCounter, REQUEST_ID};
 use cloudresumecounter::request::Policy;
-use common::{all_event_names, body_json, event, get_with_query, LocalCounter, REQUEST_ID};
 use serde_json::{json, Value};
 
 /// Each step's answer, in order, from one counter on one table.

@@ -1,14 +1,12 @@
 //! Logs: one JSON line per request with the fields an operator needs, and request content
 //! only ever as an escaped field value, so it cannot forge or break a line.
 
-mod common;
-
+use crate::common::{event, get_with_query, mocked_counter, CapturedLogs, Dynamo, REQUEST_ID};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::error::ThrottlingException;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, Rule};
 use cloudresumecounter::request::{Policy, Request};
-use common::{event, get_with_query, mocked_counter, CapturedLogs, Dynamo, REQUEST_ID};
 use serde_json::Value;
 
 /// Handles `requests` one by one under the production subscriber, DynamoDB answered by

@@ -2,13 +2,13 @@
 //! shapes never panic, always answer 200 with an integer `count` or a 4xx JSON error, a
 //! refused request never writes, and any key that does reach DynamoDB obeys every rule.
 
-mod common;
-
+use crate::common::{
+    body_json, body_text, event_json, header, request_from_json, Dynamo, REQUEST_ID,
+};
 use cloudresumecounter::key::{is_unreadable, DEFAULT_MAX_PATH_BYTES};
 use cloudresumecounter::query::{Format, Query, QueryError};
 use cloudresumecounter::request::{Policy, Request};
 use cloudresumecounter::response::{self, Response};
-use common::{body_json, body_text, event_json, header, request_from_json, Dynamo, REQUEST_ID};
 use proptest::prelude::*;
 use serde_json::Value;
 
