@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: FORCE help setup lint test test-rust test-infra test-build test-e2e dev invoke build deploy pipeline smoke bench mutants
+.PHONY: FORCE help setup lint test test-rust test-infra test-build test-e2e dev invoke build deploy pipeline github-oidc smoke bench mutants
 
 help:
 	@echo "make setup   install the project's tools: node_modules/ (npm ci) and .venv/ (Python)"
@@ -14,6 +14,8 @@ help:
 	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26"
 	@echo "make deploy  build, then sam deploy (needs AWS; DEPLOY_ARGS=--guided the first time)"
 	@echo "make pipeline  create or update the CodePipeline stack (needs AWS; PIPELINE_ARGS=...)"
+	@echo "make github-oidc  create or update GitHub Actions' OIDC roles and bucket (needs AWS; GITHUB_OIDC_ARGS=...),"
+	@echo "             then write github-variables.env for: gh variable set -f github-variables.env"
 	@echo "make smoke COUNTER_URL=https://.../counter   check a deployed counter (SMOKE_READ_ONLY=1 writes nothing)"
 	@echo "make bench   benchmark the shipped bootstrap (not part of the tests)"
 	@echo "make mutants mutation testing of src/ with cargo-mutants, and its score (~75 min)"
@@ -71,6 +73,16 @@ PIPELINE_STACK ?= cloudresumecounter-pipeline
 pipeline: .venv/.installed
 	.venv/bin/aws cloudformation deploy --template-file pipeline.yaml --stack-name $(PIPELINE_STACK) \
 	  --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset $(PIPELINE_ARGS)
+
+# Needs AWS credentials and a region: GitHub Actions' road (github-oidc.yaml), once. Writes the
+# stack's RepositoryVariables output, one NAME=value a line, to github-variables.env (git-ignored).
+GITHUB_OIDC_STACK ?= cloudresumecounter-github
+github-oidc: .venv/.installed
+	.venv/bin/aws cloudformation deploy --template-file github-oidc.yaml --stack-name $(GITHUB_OIDC_STACK) \
+	  --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset $(GITHUB_OIDC_ARGS)
+	.venv/bin/aws cloudformation describe-stacks --stack-name $(GITHUB_OIDC_STACK) --output text \
+	  --query "Stacks[0].Outputs[?OutputKey=='RepositoryVariables'].OutputValue" | tr ' ' '\n' > github-variables.env
+	@echo "github-variables.env written; set them with: gh variable set -f github-variables.env"
 
 # A deployed counter checked as a browser uses it (tools/smoke.js): only its URL, no AWS
 # credentials. The pipeline runs it after each deploy; SMOKE_READ_ONLY=1 writes nothing.
