@@ -93,7 +93,7 @@ def github_oidc_stack(params: dict[str, str]) -> Stack:
     return Stack(GITHUB_OIDC_STACK, deployed_resources(template, params), parameter_values(template, params))
 
 
-# The workflow's two deploys (.github/workflows/deploy.yml; test_workflow.py holds it to these
+# The workflow's two deploys (.github/workflows/ci.yml; test_workflow.py holds it to these
 # overrides), with and without an alarm address (topic, subscription, budget). Like the pipeline's,
 # not with a custom domain (stack_permissions.ARNS has no rule for its types).
 WORKFLOW_DEPLOYS = [
