@@ -3,17 +3,20 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: FORCE help setup lint test test-rust test-infra test-build test-e2e dev invoke build deploy pipeline smoke bench mutants
+.PHONY: FORCE help setup lint test test-rust test-infra test-build test-e2e dev invoke build deploy pipeline github-oidc smoke bench mutants
 
 help:
 	@echo "make setup   install the project's tools: node_modules/ (npm ci) and .venv/ (Python)"
 	@echo "make dev     run the counter locally on http://127.0.0.1:3000/counter?path=/"
 	@echo "make invoke EVENT=events/get-counter.json   one event through the function (EVENT=- reads stdin)"
 	@echo "make test    install what the tests need, then run every test and check"
-	@echo "make lint    cargo fmt --check, clippy -D warnings, cargo-deny (offline), checkov on the templates"
+	@echo "make lint    cargo fmt --check, clippy -D warnings, cargo-deny (offline), checkov, cfn-lint I3510 and"
+	@echo "             parliament on the templates, check-jsonschema, zizmor and shellcheck on the workflows"
 	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26"
 	@echo "make deploy  build, then sam deploy (needs AWS; DEPLOY_ARGS=--guided the first time)"
 	@echo "make pipeline  create or update the CodePipeline stack (needs AWS; PIPELINE_ARGS=...)"
+	@echo "make github-oidc  create or update GitHub Actions' OIDC roles and bucket (needs AWS; GITHUB_OIDC_ARGS=...),"
+	@echo "             then write github-variables.env for: gh variable set -f github-variables.env"
 	@echo "make smoke COUNTER_URL=https://.../counter   check a deployed counter (SMOKE_READ_ONLY=1 writes nothing)"
 	@echo "make bench   benchmark the shipped bootstrap (not part of the tests)"
 	@echo "make mutants mutation testing of src/ with cargo-mutants, and its score (~75 min)"
@@ -26,7 +29,7 @@ FORCE:
 digest = $(shell cat $(1) | sha256sum | cut -d' ' -f1)
 stale = $(if $(filter $(2),$(file < $(1))),,FORCE)
 NODE_INPUTS := $(call digest,package.json package-lock.json)
-VENV_INPUTS := $(call digest,requirements-dev.txt requirements-checkov.txt scripts/setup-python.sh)
+VENV_INPUTS := $(call digest,requirements-dev.txt requirements-checkov.txt requirements-lint.txt scripts/setup-python.sh)
 
 node_modules/.installed: $(call stale,node_modules/.installed,$(NODE_INPUTS))
 	npm ci --no-audit --no-fund
@@ -38,13 +41,18 @@ node_modules/.installed: $(call stale,node_modules/.installed,$(NODE_INPUTS))
 
 setup: node_modules/.installed .venv/.installed
 
-# cargo-deny's licences, bans and sources (scripts/check-deps.sh, deny.toml) and checkov on the
-# templates (scripts/scan-templates.sh), both offline: a new finding fails here.
+# cargo-deny's licences, bans and sources (scripts/check-deps.sh, deny.toml), checkov on the
+# templates (scripts/scan-templates.sh), their IAM (scripts/lint-iam.sh: cfn-lint I3510,
+# parliament), the workflows (scripts/lint-workflows.sh: schema, zizmor, shellcheck) and
+# shellcheck on scripts/, all offline: a new finding fails here.
 lint: .venv/.installed
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	scripts/check-deps.sh
 	scripts/scan-templates.sh
+	scripts/lint-iam.sh
+	scripts/lint-workflows.sh
+	.venv/bin/shellcheck scripts/*.sh
 
 # Unit, handler and dynalite integration tests (tests/*.rs start dynalite themselves).
 # unit-tests-buildspec.yml swaps in cargo-nextest to publish JUnit.
@@ -71,6 +79,16 @@ PIPELINE_STACK ?= cloudresumecounter-pipeline
 pipeline: .venv/.installed
 	.venv/bin/aws cloudformation deploy --template-file pipeline.yaml --stack-name $(PIPELINE_STACK) \
 	  --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset $(PIPELINE_ARGS)
+
+# Needs AWS credentials and a region: GitHub Actions' road (github-oidc.yaml), once. Writes the
+# stack's RepositoryVariables output, one NAME=value a line, to github-variables.env (git-ignored).
+GITHUB_OIDC_STACK ?= cloudresumecounter-github
+github-oidc: .venv/.installed
+	.venv/bin/aws cloudformation deploy --template-file github-oidc.yaml --stack-name $(GITHUB_OIDC_STACK) \
+	  --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset $(GITHUB_OIDC_ARGS)
+	.venv/bin/aws cloudformation describe-stacks --stack-name $(GITHUB_OIDC_STACK) --output text \
+	  --query "Stacks[0].Outputs[?OutputKey=='RepositoryVariables'].OutputValue" | tr ' ' '\n' > github-variables.env
+	@echo "github-variables.env written; set them with: gh variable set -f github-variables.env"
 
 # A deployed counter checked as a browser uses it (tools/smoke.js): only its URL, no AWS
 # credentials. The pipeline runs it after each deploy; SMOKE_READ_ONLY=1 writes nothing.

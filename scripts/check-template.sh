@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Offline checks of the deployable infrastructure, with the tools pinned in .venv/:
-#   1. cfn-lint template.yaml pipeline.yaml   any finding fails (errors, warnings, informational)
+#   1. cfn-lint on the three templates   any finding fails (errors, warnings, informational)
 #   2. sam validate --lint               SAM's own validation plus its cfn-lint pass
 #   3. pytest tests/infra tests/ops      the transformed template's properties (CORS, throttle,
 #                                        Retain, deletion protection, IAM scope, env,
@@ -26,8 +26,8 @@ PATH="$PWD/.venv/bin:$PATH"
 export PATH SAM_CLI_TELEMETRY=0 AWS_EC2_METADATA_DISABLED=true PYTHONDONTWRITEBYTECODE=1
 export AWS_DEFAULT_REGION=us-east-1
 
-echo "check-template.sh: cfn-lint $(cfn-lint --version | awk '{print $2}') template.yaml pipeline.yaml"
-cfn-lint --non-zero-exit-code informational -- template.yaml pipeline.yaml || die "cfn-lint reported the findings above"
+echo "check-template.sh: cfn-lint $(cfn-lint --version | awk '{print $2}') template.yaml pipeline.yaml github-oidc.yaml"
+cfn-lint --non-zero-exit-code informational -- template.yaml pipeline.yaml github-oidc.yaml || die "cfn-lint reported the findings above"
 
 echo "check-template.sh: sam validate --lint --region us-east-1"
 sam validate --lint --region us-east-1 --template-file template.yaml || die "sam validate --lint failed"

@@ -20,6 +20,7 @@ status=0
 # Exit 2: some mutants were missed; 3: some timed out. Anything else is cargo-mutants' own failure.
 [[ $status == 0 || $status == 2 || $status == 3 ]] || exit "$status"
 
+# shellcheck disable=SC2016 # JavaScript, not shell: its ${} are the template literal's.
 node -e '
   const o = require(process.argv[1]);
   const tested = o.caught + o.missed + o.timeout;

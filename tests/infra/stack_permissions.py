@@ -216,6 +216,8 @@ class Stack:
             return self.pseudo()[name]
         if name in self.params:
             return self.params[name]
+        if self.type_of(name) in REF_IS_ARN:
+            return self.arn(name)
         return self.physical_id(name)
 
     def get_att(self, logical: str, attribute: str) -> str:
@@ -319,11 +321,20 @@ ARNS: dict[str, ArnRule] = {
         "Name", _named("arn:{P}:codebuild:{R}:{A}:report-group/{name}")
     ),
     "AWS::CodePipeline::Pipeline": ArnRule("Name", _named("arn:{P}:codepipeline:{R}:{A}:{name}")),
+    # GitHub's OIDC provider (github-oidc.yaml): its ARN ends in the issuer's host.
+    "AWS::IAM::OIDCProvider": ArnRule(
+        None, lambda s, logical: _fmt("arn:{P}:iam::{A}:oidc-provider/{host}",
+                                      host=s.props(logical)["Url"].removeprefix("https://"))
+    ),
     "AWS::CodeConnections::Connection": ArnRule(
         None, lambda s, logical: _fmt("arn:{P}:codeconnections:{R}:{A}:connection/{id}",
                                       id=f"{logical.lower()}-uuid")
     ),
 }
+
+
+# Types whose Ref is their ARN, not a name.
+REF_IS_ARN = {"AWS::IAM::OIDCProvider", "AWS::CodeConnections::Connection"}
 
 
 # --- actions on another resource than the one being deployed ---------------------------------

@@ -1,7 +1,8 @@
 """Every role CloudFormation deploys with can do what its stack asks of it (stack_permissions.py):
-the deploy role for the counter's test and production stacks as pipeline.yaml deploys them, and
-the pipeline stack's own role for pipeline.yaml, for every combination of the parameters that
-changes which resources exist."""
+the deploy role for the counter's test and production stacks as pipeline.yaml deploys them, the
+same for github-oidc.yaml's deploy role (GitHub Actions' road), both written once in
+deploy-policy.yaml, and the pipeline stack's own role for pipeline.yaml, for every combination
+of the parameters that changes which resources exist."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, load_template
+from conftest import ROOT, load_template, transform
 from intrinsics import deployed_resources, parameter_values
 from stack_permissions import (
     EXEMPT, NO_PROPERTY_YET, Stack, grants, handler_actions, missing_actions, schema, without_handlers,
@@ -21,6 +22,10 @@ from stack_permissions import (
 
 PIPELINE = ROOT / "pipeline.yaml"
 PIPELINE_STACK = "cloudresumecounter-pipeline"  # the Makefile's PIPELINE_STACK
+GITHUB_OIDC = ROOT / "github-oidc.yaml"
+GITHUB_OIDC_STACK = "cloudresumecounter-github"  # the Makefile's GITHUB_OIDC_STACK
+DEPLOY_POLICY = ROOT / "deploy-policy.yaml"
+DEPLOY_ROLE = "CounterDeployRole"  # its name in both templates
 
 # Parameters that decide which resources exist: an alarm address (topic and subscription), a
 # connection of the stack's own or an existing one, an approval step.
@@ -60,23 +65,45 @@ def deploy_actions(pipeline: Stack, stage: str) -> list[dict[str, Any]]:
     return [a for a in actions if a["ActionTypeId"]["Provider"] == "CloudFormation"]
 
 
+def deployed_counter(cfn: dict[str, Any], name: str, overrides: dict[str, str], code_bucket: str) -> Stack:
+    """The counter's stack as deployed under this name, with these parameters, its code zip in
+    the bucket sam package put it in (buildspec.yml's ARTIFACT_BUCKET, the workflow's)."""
+    template = copy.deepcopy(cfn)
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Lambda::Function":
+            resource["Properties"]["Code"]["S3Bucket"] = code_bucket
+    return Stack(name, deployed_resources(template, overrides), parameter_values(template, overrides))
+
+
 def counter_stack(pipeline: Stack, cfn: dict[str, Any], stage: str) -> tuple[str, Stack]:
     """The counter stack a deploy stage creates, and the role it creates it with."""
     (with_template,) = [a for a in deploy_actions(pipeline, stage) if "TemplatePath" in a["Configuration"]]
     config = with_template["Configuration"]
     overrides = json.loads(pipeline.resolve(config["ParameterOverrides"]))
-    # sam package puts the code zip into the artifact bucket (buildspec.yml, ARTIFACT_BUCKET).
-    template = copy.deepcopy(cfn)
-    for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::Lambda::Function":
-            resource["Properties"]["Code"]["S3Bucket"] = pipeline.physical_id("ArtifactBucket")
-    stack = Stack(
-        pipeline.resolve(config["StackName"]), deployed_resources(template, overrides),
-        parameter_values(template, overrides),
+    stack = deployed_counter(
+        cfn, pipeline.resolve(config["StackName"]), overrides, pipeline.physical_id("ArtifactBucket")
     )
     roles = {role_of(a) for a in deploy_actions(pipeline, stage)}
     assert len(roles) == 1, f"{stage}: one role for all its CloudFormation actions: {roles}"
     return roles.pop(), stack
+
+
+def github_oidc_stack(params: dict[str, str]) -> Stack:
+    template = load_template(GITHUB_OIDC)
+    return Stack(GITHUB_OIDC_STACK, deployed_resources(template, params), parameter_values(template, params))
+
+
+# The workflow's two deploys (.github/workflows/ci.yml; test_workflow.py holds it to these
+# overrides), with and without an alarm address (topic, subscription, budget). Like the pipeline's,
+# not with a custom domain (stack_permissions.ARNS has no rule for its types).
+WORKFLOW_DEPLOYS = [
+    ("TestStackName", {"TableName": "TestTableName", "DeletionProtection": "false"}),
+    ("ProdStackName", {"TableName": "ProdTableName"}),
+]
+OPTIONAL = [
+    {},
+    {"AlarmEmail": "ops@example.com"},
+]
 
 
 def report(missing: list[str]) -> str:
@@ -98,6 +125,35 @@ def test_the_deploy_role_can_do_what_the_counter_stacks_ask(cfn):
             role_grants = grants(pipeline, role)
             missing += [f"[{role}] {m}" for m in missing_actions(role_grants, stack)]
     assert not missing, report(missing)
+
+
+def test_the_workflows_deploy_role_can_do_what_the_counter_stacks_ask(sam_template):
+    missing = []
+    for provider in ("", "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"):
+        oidc = github_oidc_stack({"GitHubRepository": "you/cloudresumecounter", "OidcProviderArn": provider})
+        role_grants = grants(oidc, DEPLOY_ROLE)
+        for stack_param, overrides in WORKFLOW_DEPLOYS:
+            for optional in OPTIONAL:
+                given = {k: oidc.params[v] if v in oidc.params else v for k, v in overrides.items()} | optional
+                cfn = transform(sam_template, given)
+                stack = deployed_counter(cfn, oidc.params[stack_param], given, oidc.physical_id("ArtifactBucket"))
+                missing += [f"[github-oidc {DEPLOY_ROLE}] {m}" for m in missing_actions(role_grants, stack)]
+    assert not missing, report(missing)
+
+
+def deploy_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    (policy,) = template["Resources"][DEPLOY_ROLE]["Properties"]["Policies"]
+    return policy["PolicyDocument"]["Statement"]
+
+
+@pytest.mark.parametrize("path", [PIPELINE, GITHUB_OIDC], ids=lambda p: p.name)
+def test_both_deploy_roles_are_deploy_policy_yaml(path):
+    # One source: scripts/sync-deploy-policy.py copies it; an edit to one copy fails here.
+    source = load_template(DEPLOY_POLICY)
+    assert deploy_statements(load_template(path)) == source, (
+        f"{path.name}'s {DEPLOY_ROLE} differs from deploy-policy.yaml: edit deploy-policy.yaml, "
+        "then run scripts/sync-deploy-policy.py"
+    )
 
 
 def test_the_pipeline_stacks_role_can_do_what_pipeline_yaml_asks():

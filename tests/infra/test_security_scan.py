@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT, load_template
 
 SCAN = ROOT / "scripts/scan-templates.sh"
-TEMPLATES = ["template.yaml", "pipeline.yaml"]
+TEMPLATES = ["template.yaml", "pipeline.yaml", "github-oidc.yaml"]
 CHECK_ID = re.compile(r"^CKV2?_AWS_\d+$")
 
 
