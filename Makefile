@@ -88,8 +88,9 @@ smoke: node_modules/.installed
 test-build: build
 	scripts/test-build.sh
 
-# The shipped bootstrap under a Runtime API emulator, `make dev`, and the browser client.
-test-e2e: node_modules/.installed build
+# The shipped bootstrap under a Runtime API emulator, `make dev`, the browser client, and the
+# arm64 bootstrap under qemu-aarch64.
+test-e2e: node_modules/.installed build build-arm64
 	scripts/test-e2e.sh
 
 test: test-rust test-infra test-build test-e2e
