@@ -102,7 +102,7 @@ dev: node_modules/.installed
 invoke: node_modules/.installed
 	@scripts/dev.sh invoke "$(EVENT)"
 
-bench: node_modules/.installed build
+bench: node_modules/.installed build build-arm64
 	scripts/bench.sh
 
 # Does every change to src/ fail a test? cargo-mutants (installed into .tools/ by the script);
