@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: FORCE help setup lint test test-rust test-infra test-build test-e2e dev invoke build deploy pipeline github-oidc smoke bench mutants
+.PHONY: FORCE help setup lint test test-rust test-infra test-build test-e2e dev invoke build build-arm64 deploy pipeline github-oidc smoke bench mutants
 
 help:
 	@echo "make setup   install the project's tools: node_modules/ (npm ci) and .venv/ (Python)"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench   benchmark the shipped bootstrap (not part of the tests)"
 	@echo "make mutants mutation testing of src/ with cargo-mutants, and its score (~75 min)"
 	@echo "LAMBDA_RUNTIME=provided.al2 make build deploy   the same binary on the deprecated Amazon Linux 2"
+	@echo "LAMBDA_ARCHITECTURE=arm64 make build deploy     the arm64 (Graviton) binary and function"
 
 # Each installed tree's stamp holds the sha256 of what it was installed from: it is installed
 # again when that content changes (file times say nothing after a checkout or a copy). Make owns
@@ -65,9 +66,15 @@ test-rust: node_modules/.installed
 test-infra: .venv/.installed node_modules/.installed
 	scripts/check-template.sh
 
-# sam build (release, glibc 2.26) and its glibc check; LAMBDA_RUNTIME picks the runtime.
+# sam build (release, glibc 2.26) and its glibc check; LAMBDA_RUNTIME picks the runtime,
+# LAMBDA_ARCHITECTURE (x86_64 or arm64) the architecture.
 build: .venv/.installed
 	scripts/sam.sh build
+
+# The arm64 bootstrap for the tests, in .aws-sam/arm64/ beside the x86_64 one: built once per
+# run, through the template as `LAMBDA_ARCHITECTURE=arm64 make build` builds it.
+build-arm64: .venv/.installed
+	LAMBDA_ARCHITECTURE=arm64 SAM_BUILD_DIR=.aws-sam/arm64 scripts/sam.sh build
 
 # Needs AWS credentials and a region. The first time: make deploy DEPLOY_ARGS=--guided
 deploy: build
@@ -99,8 +106,9 @@ smoke: node_modules/.installed
 test-build: build
 	scripts/test-build.sh
 
-# The shipped bootstrap under a Runtime API emulator, `make dev`, and the browser client.
-test-e2e: node_modules/.installed build
+# The shipped bootstrap under a Runtime API emulator, `make dev`, the browser client, and the
+# arm64 bootstrap under qemu-aarch64.
+test-e2e: node_modules/.installed build build-arm64
 	scripts/test-e2e.sh
 
 test: test-rust test-infra test-build test-e2e
@@ -112,7 +120,7 @@ dev: node_modules/.installed
 invoke: node_modules/.installed
 	@scripts/dev.sh invoke "$(EVENT)"
 
-bench: node_modules/.installed build
+bench: node_modules/.installed build build-arm64
 	scripts/bench.sh
 
 # Does every change to src/ fail a test? cargo-mutants (installed into .tools/ by the script);

@@ -14,19 +14,22 @@
 # Needs cargo to build the obvious Rust into bench/.build/obvious/ (git-ignored) the first time,
 # and valgrind for the instruction counts (BENCH_ARGS=--no-instructions goes without).
 # The Rust binary measured is .aws-sam/build/CounterFunction/bootstrap, the one `sam build`
-# ships; BENCH_RUST_BOOTSTRAP=path measures another.
+# ships; BENCH_RUST_BOOTSTRAP=path measures another. The arm64 bootstrap (make build-arm64) is
+# reported by size only: under QEMU its instructions and times are the emulator's, not Graviton's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 die() { echo "bench.sh: $*" >&2; exit 1; }
 
 readonly RUST_BOOTSTRAP=${BENCH_RUST_BOOTSTRAP:-.aws-sam/build/CounterFunction/bootstrap}
+readonly ARM64_BOOTSTRAP=.aws-sam/arm64/CounterFunction/bootstrap
 readonly VENV=bench/.venv
 readonly STAMP=$VENV/.installed
 
 command -v node >/dev/null 2>&1 || die "node not found: install Node.js >= 20"
 [[ -f node_modules/dynalite/package.json ]] || die "dynalite is not installed: run npm ci (make setup)"
 [[ -x $RUST_BOOTSTRAP ]] || die "$RUST_BOOTSTRAP missing: run make build (or make bench, which does)"
+[[ -x $ARM64_BOOTSTRAP ]] || die "$ARM64_BOOTSTRAP missing: run make build-arm64 (or make bench, which does)"
 
 # The Python measuring stick's interpreter and wheels, reinstalled when the pins change.
 want=$(sha256sum bench/requirements.txt | cut -d' ' -f1)
@@ -91,6 +94,10 @@ fi
 PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --target x86_64-unknown-linux-gnu.2.26 \
   --bin rehearse_aws_path >&2
 readonly REHEARSAL=target/lambda/rehearse_aws_path/bootstrap
+
+echo "arm64 bootstrap: $ARM64_BOOTSTRAP, $(stat -c %s "$ARM64_BOOTSTRAP") bytes (x86_64:" \
+  "$(stat -c %s "$RUST_BOOTSTRAP")); its instructions and times are not measured: under QEMU" \
+  "they would be the emulator's, not Graviton's"
 
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
 BENCH_ZIP_PYTHON=$VENV/bin/python exec node bench/bench.js --rust "$RUST_BOOTSTRAP" --obvious "$OBVIOUS/bootstrap" \

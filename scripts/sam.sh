@@ -3,25 +3,35 @@
 # and `make deploy`:
 #   scripts/sam.sh build             sam build, then proof that the artifact runs on both
 #                                    provided.al2023 (glibc 2.34) and provided.al2 (glibc 2.26):
-#                                    .aws-sam/build/CounterFunction/bootstrap must be an x86-64
-#                                    ELF whose highest GLIBC_ symbol version is <= 2.26
+#                                    .aws-sam/build/CounterFunction/bootstrap must be an ELF of
+#                                    the chosen architecture whose highest GLIBC_ symbol version
+#                                    is <= 2.26
 #   scripts/sam.sh deploy [ARGS]     sam deploy (needs AWS credentials and a region); with
 #                                    --guided, the parameters' descriptions first: its
 #                                    prompts show only their names
 #   scripts/sam.sh parameters        those descriptions, from template.yaml
-# LAMBDA_RUNTIME=provided.al2 passes --parameter-overrides LambdaRuntime=… to either; unset,
-# samconfig.toml's parameters apply (provided.al2023).
+# LAMBDA_RUNTIME=provided.al2 and LAMBDA_ARCHITECTURE=arm64 pass --parameter-overrides
+# LambdaRuntime=… Architecture=… to either; unset, samconfig.toml's parameters apply
+# (provided.al2023, x86_64). SAM_BUILD_DIR=DIR builds into DIR instead of .aws-sam/build (the
+# tests keep their arm64 build apart from the x86_64 one).
 #
-# cargo-lambda compiles in the source tree: release profile, target
-# x86_64-unknown-linux-gnu.2.26 (from Cargo.toml's [package.metadata.lambda.build], whatever the
-# runtime; SAM adds the same --target for provided.al2 only), so the
-# objects land in target/x86_64-unknown-linux-gnu/release/ and the binary in
+# cargo-lambda compiles in the source tree, release profile, for a glibc 2.26 target:
+#   x86_64: x86_64-unknown-linux-gnu.2.26, from Cargo.toml's [package.metadata.lambda.build]
+#     (SAM passes no --target for provided.al2023 and the same one for provided.al2);
+#   arm64: aarch64-unknown-linux-gnu.2.26. For arm64 SAM (aws-lambda-builders' rust_cargo
+#     workflow) passes `--arm64` on provided.al2023, which overrides Cargo.toml's target with
+#     aarch64-unknown-linux-gnu and no glibc version, and `--target aarch64-unknown-linux-gnu.2.26`
+#     on provided.al2 only. So an arm64 `sam build` is told LambdaRuntime=provided.al2: the
+#     runtime changes nothing but that flag (one artifact serves both), and `sam deploy` still
+#     gets the runtime chosen.
+# The objects land in target/<target>/release/ and the binary in
 # target/lambda/bootstrap/bootstrap, apart from the host-target debug builds of `cargo test` and
 # clippy. A second run reuses them (cargo finds everything fresh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 readonly MAX_GLIBC=2.26
-readonly ARTIFACT=.aws-sam/build/CounterFunction/bootstrap
+readonly BUILD_DIR=${SAM_BUILD_DIR:-.aws-sam/build}
+readonly ARTIFACT=$BUILD_DIR/CounterFunction/bootstrap
 
 die() { echo "sam.sh: FAIL: $*" >&2; exit 1; }
 version_le() { [[ $(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -n 1) == "$2" ]]; }
@@ -56,15 +66,36 @@ for tool in sam cargo-lambda; do
   [[ -x .venv/bin/$tool ]] || die ".venv/bin/$tool missing: run scripts/setup-python.sh (make setup)"
 done
 command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup (https://rustup.rs)"
-command -v objdump >/dev/null 2>&1 || die "objdump not found: install binutils (Debian: apt-get install binutils)"
+for tool in objdump readelf; do
+  command -v $tool >/dev/null 2>&1 || die "$tool not found: install binutils (Debian: apt-get install binutils)"
+done
 .venv/bin/python -m ziglang version >/dev/null 2>&1 \
   || die "zig not importable from .venv (ziglang): run scripts/setup-python.sh (make setup)"
 
+# The architecture's Rust target and the machine readelf -h names for it (readelf knows every
+# machine; an x86-only objdump -f calls an aarch64 ELF "elf64-little", architecture UNKNOWN).
+architecture=${LAMBDA_ARCHITECTURE:-x86_64}
+case $architecture in
+  x86_64) rust_target=x86_64-unknown-linux-gnu.2.26 elf_machine='Advanced Micro Devices X86-64' ;;
+  arm64) rust_target=aarch64-unknown-linux-gnu.2.26 elf_machine=AArch64 ;;
+  *) die "LAMBDA_ARCHITECTURE must be x86_64 or arm64 (the template's Architecture), not '$architecture'" ;;
+esac
+
+parameters=()
+[[ -n ${LAMBDA_RUNTIME:-} ]] && parameters+=("LambdaRuntime=$LAMBDA_RUNTIME")
+[[ -n ${LAMBDA_ARCHITECTURE:-} ]] && parameters+=("Architecture=$LAMBDA_ARCHITECTURE")
 overrides=()
-[[ -n ${LAMBDA_RUNTIME:-} ]] && overrides=(--parameter-overrides "LambdaRuntime=$LAMBDA_RUNTIME")
+(( ${#parameters[@]} )) && overrides=(--parameter-overrides "${parameters[*]}")
 
 case ${1:-} in
-  build) ;;
+  build)
+    if [[ $architecture == arm64 ]]; then
+      scripts/setup-arm64.sh target
+      # The one runtime for which SAM passes the glibc 2.26 arm64 target (see the top).
+      overrides=(--parameter-overrides "LambdaRuntime=provided.al2 Architecture=arm64")
+    fi
+    [[ -n ${SAM_BUILD_DIR:-} ]] && overrides+=(--build-dir "$SAM_BUILD_DIR")
+    ;;
   deploy)
     shift
     for arg in "$@"; do [[ $arg == --guided || $arg == -g ]] && parameter_notes; done
@@ -85,8 +116,9 @@ elapsed=$(( $(date +%s) - start ))
 
 [[ -f $ARTIFACT ]] || die "sam build finished but $ARTIFACT does not exist"
 [[ -x $ARTIFACT ]] || die "$ARTIFACT is not executable"
-objdump -f "$ARTIFACT" | grep -q 'file format elf64-x86-64' \
-  || die "$ARTIFACT is not an x86-64 ELF: $(objdump -f "$ARTIFACT" 2>&1 | head -n 3)"
+machine=$(readelf -h "$ARTIFACT" 2>&1 | sed -n 's/^ *Machine: *//p')
+[[ $machine == "$elf_machine" ]] \
+  || die "$ARTIFACT is not the $architecture ELF asked for (machine $elf_machine): $machine"
 
 glibc=$(glibc_versions "$ARTIFACT" | tail -n 1)
 [[ -n $glibc ]] || die "$ARTIFACT imports no GLIBC_ symbol versions: not the glibc-linked binary expected"
@@ -98,9 +130,10 @@ if ! version_le "$glibc" "$MAX_GLIBC"; then
       | awk -v v="$v" '{print "  " $NF " (GLIBC_" v ")"}' >&2
   done
   die "$ARTIFACT needs GLIBC_$glibc > $MAX_GLIBC, so it would not start on provided.al2." \
-    "It must be built for x86_64-unknown-linux-gnu.2.26: check target in Cargo.toml's" \
-    "[package.metadata.lambda.build] (SAM passes a target only for provided.al2)."
+    "It must be built for $rust_target: check target in Cargo.toml's" \
+    "[package.metadata.lambda.build] and the arm64 build's overrides above."
 fi
 
 size=$(stat -c %s "$ARTIFACT")
-echo "sam.sh: OK: $ARTIFACT: $size bytes, highest symbol GLIBC_$glibc (<= $MAX_GLIBC), sam build ${elapsed}s"
+echo "sam.sh: OK: $ARTIFACT: $architecture ($machine), $size bytes, highest symbol GLIBC_$glibc" \
+  "(<= $MAX_GLIBC), sam build ${elapsed}s"

@@ -100,13 +100,13 @@ async function hits(db, page) {
   return res.body.Item && Number(res.body.Item.hits.N);
 }
 
-// The built function under the Runtime API emulator against `endpoint`, with `env` added;
-// closed when `t` ends, if given. rt.lineOf(requestId) resolves to that request's JSON log line
+// The built function (or `bootstrap`, run through `launcher` if given) under the Runtime API
+// emulator against `endpoint`, with `env` added; closed when `t` ends, if given. rt.lineOf(requestId) resolves to that request's JSON log line
 // as soon as the function writes it: the emulator reports each line (onLog), so nothing polls.
-async function startFunction(endpoint, env = {}, { t, ...options } = {}) {
+async function startFunction(endpoint, env = {}, { t, bootstrap = bootstrapPath(), ...options } = {}) {
   const lines = new EventEmitter();
   const rt = await startRuntimeApi({
-    bootstrap: bootstrapPath(),
+    bootstrap,
     env: { DYNAMODB_TABLE: TABLE, DYNAMODB_ENDPOINT: endpoint, ...env },
     onLog: (entry) => lines.emit('line', entry),
     ...options,
@@ -121,22 +121,23 @@ async function startFunction(endpoint, env = {}, { t, ...options } = {}) {
   return rt;
 }
 
-// For a whole test file: dynalite and the built function, started before its tests and stopped
-// after them: { db, rt, start(t, env, options), ready() }. start() runs another function on the
+// For a whole test file: dynalite and the built function (startFunction's `options` apply to
+// every function it starts), started before its tests and stopped after them:
+// { db, rt, start(t, env, options), ready() }. start() runs another function on the
 // table for one test; ready() resolves once both are up (for the file's own before hook, which
 // may run alongside this one).
-function useFunction(env = {}) {
+function useFunction(env = {}, options = {}) {
   const { before, after } = require('node:test');
   let up;
   const started = {
-    start: async (t, more, options) => {
-      const rt = await startFunction(started.db.endpoint, more, { t, ...options });
+    start: async (t, more, startOptions) => {
+      const rt = await startFunction(started.db.endpoint, more, { t, ...options, ...startOptions });
       await rt.ready();
       return rt;
     },
     ready: () => (up ??= (async () => {
       started.db = await startDynalite({ table: TABLE });
-      started.rt = await startFunction(started.db.endpoint, env);
+      started.rt = await startFunction(started.db.endpoint, env, options);
       await started.rt.ready();
     })()),
   };

@@ -79,3 +79,11 @@ test('the runtime sees Lambda variables, not this process environment', async (t
   assert.match(env.AWS_LAMBDA_RUNTIME_API, /^127\.0\.0\.1:\d+$/, 'the API is on loopback');
   assert.equal(env.E2E_SHOULD_NOT_LEAK, undefined);
 });
+
+test('a launcher runs the bootstrap (as qemu-aarch64 runs the arm64 one), and is named if it cannot start', async (t) => {
+  // env(1) as the launcher: the fake's init failure proves the variable came through it.
+  const launched = await emulator(t, { launcher: ['/usr/bin/env', 'FAKE_INIT=exit'] });
+  await assert.rejects(launched.ready(), /exit status 3[\s\S]*FAKE_SETTING is missing/);
+  const missing = await emulator(t, { launcher: ['/nonexistent/qemu', '-L', '/x'] });
+  await assert.rejects(missing.ready(), /could not start \/nonexistent\/qemu -L \/x \S+fake-runtime\.js/);
+});

@@ -70,9 +70,11 @@ OWN_BUCKET = " --no-resolve-s3 --s3-bucket my-bucket"
         ({}, [PACKAGE]),  # DEPLOY_MODE defaults to package
         ({"DEPLOY_MODE": "deploy"}, [PACKAGE, DEPLOY]),
         ({"DEPLOY_MODE": "deploy", "ARTIFACT_BUCKET": "my-bucket"}, [PACKAGE + OWN_BUCKET, DEPLOY + OWN_BUCKET]),
+        ({"DEPLOY_MODE": "deploy", "LAMBDA_ARCHITECTURE": "arm64"},
+         [PACKAGE, DEPLOY + " --parameter-overrides Architecture=arm64"]),  # as the binary was built
         ({"DEPLOY_MODE": "Deploy"}, None),  # unknown: fails before any upload
     ],
-    ids=["package", "deploy", "own-bucket", "unknown-mode"],
+    ids=["package", "deploy", "own-bucket", "arm64", "unknown-mode"],
 )
 def test_publish_packages_and_deploys_as_deploy_mode_says(tmp_path, env, calls):
     spec = load_yaml("buildspec.yml")

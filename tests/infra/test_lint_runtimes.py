@@ -1,5 +1,6 @@
-"""cfn-lint with the runtime spelled out, for each value LambdaRuntime allows: its
-runtime-lifecycle rules read only literal strings, not `!Ref LambdaRuntime`.
+"""cfn-lint with the runtime and the architecture spelled out, for each pair of values
+LambdaRuntime and Architecture allow: its runtime-lifecycle rules (and any rule on a runtime
+and architecture together) read only literal strings, not `!Ref LambdaRuntime`.
 
 The decision on provided.al2 (selectable, no longer the default):
 - W2531 "runtime deprecated" is accepted. AWS deprecated provided.al2 on 2026-07-31, but
@@ -24,24 +25,29 @@ from cfnlint.api import ManualArgs, lint
 from conftest import load_template
 
 ACCEPTED = {"provided.al2": {"W2531"}, "provided.al2023": set()}
+ARCHITECTURES = ["x86_64", "arm64"]
 
 
-def lint_with_runtime(runtime: str) -> list:
+def lint_with(runtime: str, architecture: str) -> list:
     template = copy.deepcopy(load_template())
     props = template["Resources"]["CounterFunction"]["Properties"]
     assert props["Runtime"] == {"Ref": "LambdaRuntime"}
+    assert props["Architectures"] == [{"Ref": "Architecture"}]
     props["Runtime"] = runtime
+    props["Architectures"] = [architecture]
     return lint(json.dumps(template), config=ManualArgs(regions=["us-east-1"]))
 
 
-def test_every_allowed_runtime_is_covered():
-    allowed = load_template()["Parameters"]["LambdaRuntime"]["AllowedValues"]
-    assert sorted(allowed) == sorted(ACCEPTED)
+def test_every_allowed_runtime_and_architecture_is_covered():
+    params = load_template()["Parameters"]
+    assert sorted(params["LambdaRuntime"]["AllowedValues"]) == sorted(ACCEPTED)
+    assert sorted(params["Architecture"]["AllowedValues"]) == sorted(ARCHITECTURES)
 
 
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
 @pytest.mark.parametrize("runtime", sorted(ACCEPTED))
-def test_lint_clean_with_literal_runtime(runtime):
-    matches = lint_with_runtime(runtime)
+def test_lint_clean_with_literal_runtime_and_architecture(runtime, architecture):
+    matches = lint_with(runtime, architecture)
     accepted = [m for m in matches if m.rule.id in ACCEPTED[runtime]]
     rejected = [m for m in matches if m.rule.id not in ACCEPTED[runtime]]
     for m in accepted:

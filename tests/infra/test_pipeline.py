@@ -154,15 +154,15 @@ def test_test_reports_land_in_the_report_groups(pipeline):
     assert {get_att_resource(r) for r in reporting["Resource"]} == set(groups)
 
 
-def test_build_takes_bucket_and_mode_from_the_pipeline(pipeline):
+def test_build_takes_bucket_mode_and_architecture_from_the_pipeline(pipeline):
     build = action(pipeline, "Build", "Build")
     variables = build["Configuration"]["EnvironmentVariables"]
-    variables = json.loads(sub(variables, ArtifactBucket="<bucket>"))
+    variables = json.loads(sub(variables, ArtifactBucket="<bucket>", Architecture="<Architecture>"))
     assert {v["name"]: v["value"] for v in variables} == {
-        "DEPLOY_MODE": "package", "ARTIFACT_BUCKET": "<bucket>",
+        "DEPLOY_MODE": "package", "ARTIFACT_BUCKET": "<bucket>", "LAMBDA_ARCHITECTURE": "<Architecture>",
     }
     # ... which are the variables buildspec.yml reads.
-    assert {"DEPLOY_MODE", "ARTIFACT_BUCKET"} <= set(load_yaml("buildspec.yml")["env"]["variables"])
+    assert {"DEPLOY_MODE", "ARTIFACT_BUCKET", "LAMBDA_ARCHITECTURE"} <= set(load_yaml("buildspec.yml")["env"]["variables"])
 
 
 # --- deploying the counter --------------------------------------------------------------------
@@ -193,6 +193,8 @@ def test_each_deploy_stage_deploys_the_build_artifact(pipeline, stage, table, pr
     overrides = json.loads(sub(config["ParameterOverrides"], **placeholders(pipeline)))
     assert set(overrides) <= set(load_template()["Parameters"]), "only the counter's own parameters"
     assert (overrides["TableName"], overrides["DeletionProtection"]) == (f"<{table}>", protected)
+    # The function's architecture is the one the Build stage compiled for.
+    assert overrides["Architecture"] == "<Architecture>"
 
 
 @pytest.mark.parametrize(

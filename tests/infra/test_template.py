@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from conftest import as_list, default_stage, get_att, only_resource, statements, transform
-from intrinsics import deployed_resources, parameter_values
+from intrinsics import deployed_resources, evaluate, parameter_values
 
 FUNCTION = "CounterFunction"
 TABLE = "CounterTable"
@@ -28,6 +28,7 @@ def function(cfn: dict[str, Any]) -> dict[str, Any]:
 # default (and range) is asserted. The caps' and the throttle's arithmetic is test_guards.py's.
 DOCUMENTED = {
     "LambdaRuntime": {"Default": "provided.al2023"},
+    "Architecture": {"Default": "x86_64", "AllowedValues": ["x86_64", "arm64"]},
     "AllowedPaths": {"Default": ""},  # empty: count any path
     "AllowedOrigins": {"Default": ""},  # empty: every site, CORS *
     "CountCrawlers": {"Default": "false"},
@@ -55,12 +56,19 @@ def test_parameter_is_as_documented(cfn, name):
 # --- the Lambda function ---------------------------------------------------------------------
 
 
-def test_function_is_x86_64_with_the_timeout_the_fault_tests_assume(cfn):
-    props = function(cfn)
-    # The one artifact, built for x86_64-unknown-linux-gnu.2.26 (scripts/sam.sh build checks it).
-    assert props["Architectures"] == ["x86_64"]
+@pytest.mark.parametrize("architecture", ["x86_64", "arm64"])
+def test_function_runs_on_the_architecture_chosen(sam_template, architecture):
+    # The artifact `LAMBDA_ARCHITECTURE=… make build` builds for it (scripts/sam.sh checks the
+    # ELF): the Ref stays in the transformed template, so CloudFormation resolves it on deploy.
+    cfn = transform(sam_template, {"Architecture": architecture})
+    params = parameter_values(cfn, {"Architecture": architecture})
+    props = deployed_resources(cfn, {"Architecture": architecture})[FUNCTION]["Properties"]
+    assert [evaluate(value, cfn, params) for value in props["Architectures"]] == [architecture]
+
+
+def test_function_has_the_timeout_the_fault_tests_assume(cfn):
     # tests/faults.rs's LAMBDA_TIMEOUT: the SDK's attempts must end before it.
-    assert props["Timeout"] == 3
+    assert function(cfn)["Timeout"] == 3
 
 
 def test_function_environment(cfn):

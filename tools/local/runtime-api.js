@@ -7,6 +7,9 @@
 //   const r = await rt.invoke(event);    // { payload } or { error }, plus timings and pid
 //   await rt.close();                    // kills the process, stops the server
 //
+// `launcher` (an argv prefix) runs the bootstrap through another program: the arm64 binary
+// under user-mode QEMU, as `{ launcher: ['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu'] }`.
+//
 // Like one Lambda sandbox: one process, one invocation at a time (the rest wait in a queue);
 // the process is spawned with Lambda's environment variables (not this process's, so no real
 // AWS credentials leak in) plus the caller's `env`; an invocation that outlives `timeoutMs` is
@@ -76,7 +79,7 @@ function newTraceId() {
 }
 
 async function startRuntimeApi(options) {
-  const opts = { ...DEFAULTS, env: {}, onLog: null, ...options };
+  const opts = { ...DEFAULTS, env: {}, onLog: null, launcher: [], ...options };
   if (!opts.bootstrap) throw new Error('startRuntimeApi: `bootstrap` (path to the binary) is required');
   const bootstrap = path.resolve(opts.bootstrap);
   const arn = `arn:aws:lambda:${opts.region}:123456789012:function:${opts.functionName}`;
@@ -215,7 +218,8 @@ async function startRuntimeApi(options) {
     };
     sandboxes.push(sb);
     sandbox = sb;
-    const child = spawn(bootstrap, [], { env: lambdaEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, ...args] = [...opts.launcher, bootstrap];
+    const child = spawn(command, args, { env: lambdaEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     sb.child = child;
     sb.pid = child.pid;
     liveChildren.add(child);
@@ -229,7 +233,7 @@ async function startRuntimeApi(options) {
   }
 
   function describeExit(sb) {
-    if (sb.spawnError) return `could not start ${bootstrap}: ${sb.spawnError.message}`;
+    if (sb.spawnError) return `could not start ${[...opts.launcher, bootstrap].join(' ')}: ${sb.spawnError.message}`;
     if (sb.killedFor) return `killed (${sb.killedFor})`;
     return sb.signal ? `Runtime exited with signal: ${sb.signal}` : `Runtime exited with error: exit status ${sb.exitCode}`;
   }
