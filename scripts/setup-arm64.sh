@@ -38,8 +38,9 @@ emulator() {
         "install QEMU's user-mode aarch64 emulator and an aarch64 glibc (Debian: $run)"
     local sudo=()
     if [[ "$(id -u)" -ne 0 ]]; then
-      command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null ||
+      if ! { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }; then
         fail "qemu-aarch64 or $SYSROOT missing and this user is not root and has no password-less sudo: run \`sudo $run\`"
+      fi
       sudo=(sudo -n)
     fi
     echo "setup-arm64.sh: installing Debian's ${PACKAGES[*]} (apt-get)..." >&2

@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end tests (tests/e2e/, Node's built-in test runner): the shipped bootstrap under the
-# Runtime API emulator against dynalite, `make dev`'s entry point, the browser client in
-# the machine's headless Chromium (scripts/setup-chromium.sh finds it), and the arm64 bootstrap
-# under qemu-aarch64 (scripts/setup-arm64.sh installs it).
+# Runtime API emulator against dynalite, `make dev`'s entry point, and the browser client in
+# the machine's headless Chromium (scripts/setup-chromium.sh finds it).
 #   BOOTSTRAP=path  test another binary (default .aws-sam/build/CounterFunction/bootstrap,
 #                   from `make build`; while developing: BOOTSTRAP=target/debug/bootstrap)
-#   ARM64_BOOTSTRAP=path  likewise for the arm64 one (default: `make build-arm64`'s)
 #   extra arguments go to `node --test` (e.g. --test-name-pattern=browser)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,10 +17,6 @@ if found=$(scripts/setup-chromium.sh); then
 else
   echo "test-e2e.sh: Chromium is not available; the browser test will fail" >&2
 fi
-
-# Likewise QEMU: tests/e2e/arm64.test.js fails saying what to install if it is still missing.
-scripts/setup-arm64.sh qemu >/dev/null ||
-  echo "test-e2e.sh: qemu-aarch64 is not available; the arm64 test will fail" >&2
 
 export BOOTSTRAP="${BOOTSTRAP:-.aws-sam/build/CounterFunction/bootstrap}"
 [[ -x "$BOOTSTRAP" ]] ||

@@ -202,6 +202,10 @@ def test_the_test_job_runs_what_the_pipelines_test_stage_runs(workflow):
     # The same make test, the same JUnit reports as the CodeBuild reports.
     assert 'make test CARGO_TEST="cargo nextest run --locked --profile ci"' in " ".join(run.split())
     assert any('CARGO_TEST="cargo nextest run --locked --profile ci"' in c for c in buildspec)
+    # The runner installs QEMU (apt-get with sudo), so the arm64 tests run here; only CodeBuild's
+    # Amazon Linux image, which has none, leaves them out.
+    assert "ARM64_TESTS" not in run
+    assert any("make test ARM64_TESTS= " in " ".join(c.split()) for c in buildspec)
     (upload,) = [s for s in job["steps"] if "upload-artifact" in s.get("uses", "")]
     reports = load_yaml("unit-tests-buildspec.yml")["reports"]
     assert set(upload["with"]["path"].split()) == {r["files"][0] for r in reports.values()}
@@ -231,6 +235,17 @@ def test_each_deploy_passes_the_stack_table_and_role_of_its_environment(workflow
     assert credentials["with"]["role-to-assume"] == f"${{{{ vars.{role} }}}}"
 
 
+def test_both_stacks_get_the_architecture_the_binary_was_built_for(workflow):
+    jobs = workflow["jobs"]
+    (build,) = [s for s in jobs["build"]["steps"] if s.get("run") == "make build"]
+    assert build["env"]["LAMBDA_ARCHITECTURE"] == "${{ vars.ARCHITECTURE }}"
+    for job_id in ("deploy-test", "deploy-production"):
+        (deploy,) = [s for s in jobs[job_id]["steps"] if "sam deploy" in s.get("run", "")]
+        assert deploy["env"]["ARCHITECTURE"] == "${{ vars.ARCHITECTURE }}", job_id
+        # Unset, both sides mean the template's default, x86_64.
+        assert '"Architecture=${ARCHITECTURE:-x86_64}"' in deploy["run"], job_id
+
+
 @pytest.mark.parametrize("job_id, deploy, read_only", [("smoke-test", "deploy-test", None), ("smoke-production", "deploy-production", "1")])
 def test_smoke_runs_on_the_url_its_deploy_output_without_credentials(workflow, job_id, deploy, read_only):
     job = workflow["jobs"][job_id]
@@ -245,7 +260,7 @@ def test_the_variables_it_reads_are_the_ones_github_oidc_yaml_outputs_and_readme
     read = set(re.findall(r"\bvars\.([A-Z_]+)", text))
     output = load_template(ROOT / "github-oidc.yaml")["Outputs"]["RepositoryVariables"]["Value"]["Fn::Join"][1]
     written = {item["Fn::Sub"].split("=", 1)[0] for item in output}
-    optional = {"COUNTER_PARAMETERS", "PRODUCTION_PARAMETERS"}
+    optional = {"ARCHITECTURE", "COUNTER_PARAMETERS", "PRODUCTION_PARAMETERS"}
     assert read == written | optional
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert [v for v in sorted(read) if f"`{v}`" not in readme] == [], "README lists each variable"

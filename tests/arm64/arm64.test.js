@@ -10,7 +10,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { ROOT, EXPECTED, read, image, assertResponse, readEvent, hitEvent, hits, freePort, useFunction } = require('./helpers');
+const { ROOT, EXPECTED, read, image, assertResponse, readEvent, hitEvent, hits, freePort, useFunction } = require('../e2e/helpers');
 
 const SYSROOT = '/usr/aarch64-linux-gnu';
 const EM_AARCH64 = 183; // ELF e_machine
