@@ -214,6 +214,37 @@ mod tests {
             .map(|value| value.to_str().unwrap())
     }
 
+    /// Today's badge, byte for byte: an image a page already shows must not change under it.
+    #[test]
+    fn the_plain_image_is_drawn_exactly_as_it_always_was() {
+        let body = |n| count(n, true, Format::Svg).into_body();
+        assert_eq!(
+            body(42),
+            concat!(
+                r#"<svg xmlns="http://www.w3.org/2000/svg" width="70" height="20" role="img" "#,
+                r#"aria-label="views: 42"><title>views: 42</title>"#,
+                r##"<rect width="44" height="20" fill="#555"/>"##,
+                r##"<rect x="44" width="26" height="20" fill="#007ec6"/>"##,
+                r#"<g fill="white" text-anchor="middle" font-family="Verdana,DejaVu Sans,sans-serif" "#,
+                r#"font-size="11"><text x="22" y="14">views</text>"#,
+                r#"<text x="57" y="14">42</text></g></svg>"#,
+            )
+        );
+        // An odd width: the count's middle is rounded down.
+        assert_eq!(
+            body(7),
+            concat!(
+                r#"<svg xmlns="http://www.w3.org/2000/svg" width="63" height="20" role="img" "#,
+                r#"aria-label="views: 7"><title>views: 7</title>"#,
+                r##"<rect width="44" height="20" fill="#555"/>"##,
+                r##"<rect x="44" width="19" height="20" fill="#007ec6"/>"##,
+                r#"<g fill="white" text-anchor="middle" font-family="Verdana,DejaVu Sans,sans-serif" "#,
+                r#"font-size="11"><text x="22" y="14">views</text>"#,
+                r#"<text x="53" y="14">7</text></g></svg>"#,
+            )
+        );
+    }
+
     #[test]
     fn the_image_carries_the_count_and_nothing_else_that_varies() {
         let skeleton = |count| {
