@@ -85,8 +85,9 @@ const NAMED_COLORS: [(&str, &str); 11] = [
 ];
 
 impl Color {
-    /// One of [`NAMED_COLORS`], or 3 or 6 hex digits without the `#` (which a URL would take
-    /// for the start of a fragment).
+    /// One of shields' colour names (`brightgreen`, `green`, `yellowgreen`, `yellow`, `orange`,
+    /// `red`, `blue`, `grey`, `gray`, `lightgrey`, `lightgray`), or 3 or 6 hex digits without
+    /// the `#` (which a URL would take for the start of a fragment).
     pub fn parse(value: &str) -> Option<Color> {
         if let Some((_, hex)) = NAMED_COLORS.iter().find(|(name, _)| *name == value) {
             return Some(Color(Cow::Borrowed(hex)));

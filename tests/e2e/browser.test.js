@@ -372,7 +372,15 @@ test('a customised badge draws its label inside its box', async (t) => {
       });
     }
   }
-  assert.equal(await hits(fn.db, '/badge/'), undefined, 'the badges only read');
+  // A value outside its grammar is refused in JSON, naming its parameter; these would count.
+  for (const [name, value, error] of [['label', '\u202Eviews', 'invalid_label'], ['color', '12', 'invalid_color'],
+    ['labelColor', '#555', 'invalid_label_color'], ['style', 'plastic', 'invalid_style']]) {
+    const res = await page.goto(`${front.url}/counter?${new URLSearchParams({ path: '/badge/', format: 'svg', [name]: value })}`);
+    assert.equal(res.status(), 400, name);
+    assert.match(res.headers()['content-type'], /^application\/json/, name);
+    assert.equal(JSON.parse(await res.text()).error, error, name);
+  }
+  assert.equal(await hits(fn.db, '/badge/'), undefined, 'the badges only read, and the refusals wrote nothing');
 });
 
 // The example page on two sites, the API (front and function) allowing only the first, as the
