@@ -5,10 +5,11 @@
 //! count instead. The data flows one way, and so do the imports: [`gateway`] turns the HTTP API
 //! event into our [`Request`]; [`request`] validates it with [`query`], [`key`], [`allow_list`],
 //! [`crawler`] and [`origin`], none of which knows of it; [`repeat`] turns one client's repeats
-//! into reads; [`store`] counts or reads; [`response`] answers, and [`gateway`] hands that back
-//! as the proxy result. [`Counter::handle`] is the middle of it.
+//! into reads; [`store`] counts or reads; [`response`] answers (an image drawn by [`badge`]),
+//! and [`gateway`] hands that back as the proxy result. [`Counter::handle`] is the middle of it.
 
 pub mod allow_list;
+pub mod badge;
 pub mod config;
 pub mod crawler;
 pub mod gateway;

@@ -1,8 +1,11 @@
-//! The counter's query string, read once from left to right: the page, whether to count it,
-//! and how to answer. Decoded as browsers encode forms (`+` is a space, `%XX` a byte); a name is
-//! compared decoded, so `p%61th=` is `path=`. Other parameters are ignored.
+//! The counter's query string, read from left to right: the page, whether to count it, and
+//! how to answer; for an image, then, how it looks. Decoded as browsers encode forms (`+` is a
+//! space, `%XX` a byte); a name is compared decoded, so `p%61th=` is `path=`. Other parameters
+//! are ignored, and so are the image's in a JSON answer.
 
 use percent_encoding::percent_decode_str;
+
+use crate::badge::{Badge, Color, Label, Style};
 
 /// What a well-formed query asks for. The key rules on `path` come after, in `request.rs`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,25 +30,35 @@ pub enum QueryError {
     InvalidIncrement,
     /// `format` other than `json` or `svg`, or given twice.
     InvalidFormat,
+    /// For an image: a `label` too long, unreadable or not UTF-8, or given twice.
+    InvalidLabel,
+    /// For an image: a `color` that is no colour, or given twice.
+    InvalidColor,
+    /// For an image: a `labelColor` that is no colour, or given twice.
+    InvalidLabelColor,
+    /// For an image: a `style` we do not draw, or given twice.
+    InvalidStyle,
 }
 
 /// How the count is answered.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Format {
     /// `{"count": N, "counted": B}`: no `format`, or `format=json`.
     #[default]
     Json,
-    /// A small image of the number, for pages where no script runs: `format=svg`.
-    Svg,
+    /// A small image of the number, for pages where no script runs: `format=svg`, drawn as
+    /// `label`, `color`, `labelColor` and `style` say.
+    Svg(Badge),
 }
 
 impl Query {
-    /// Reads `raw_query` in one pass. The first broken parameter decides the rejection: a
-    /// second `path`, `increment` or `format` is refused as soon as it is met.
+    /// Reads `raw_query`. The first broken parameter decides the rejection: a second `path`,
+    /// `increment` or `format` is refused as soon as it is met. The image's parameters are read
+    /// last, in a pass of their own, and only for an image.
     pub fn parse(raw_query: &str) -> Result<Query, QueryError> {
         let mut path = None;
         let mut increment = None;
-        let mut format = None;
+        let mut image = None;
         for pair in raw_query.split('&') {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             if decodes_to(name, "path") {
@@ -63,16 +76,52 @@ impl Query {
                     QueryError::InvalidIncrement,
                 )?;
             } else if decodes_to(name, "format") {
-                let given = [("json", Format::Json), ("svg", Format::Svg)];
-                set_once(&mut format, word(value, given), QueryError::InvalidFormat)?;
+                let given = [("json", false), ("svg", true)];
+                set_once(&mut image, word(value, given), QueryError::InvalidFormat)?;
             }
         }
+        let path = path.ok_or(QueryError::MissingPath)?;
+        let format = match image {
+            Some(true) => Format::Svg(badge(raw_query)?),
+            _ => Format::Json,
+        };
         Ok(Query {
-            path: path.ok_or(QueryError::MissingPath)?,
+            path,
             increment: increment.unwrap_or(true),
-            format: format.unwrap_or_default(),
+            format,
         })
     }
+}
+
+/// The image's parameters in `raw_query`, each at most once; today's badge where none is given.
+fn badge(raw_query: &str) -> Result<Badge, QueryError> {
+    let (mut label, mut color, mut label_color, mut style) = (None, None, None, None);
+    for pair in raw_query.split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if decodes_to(name, "label") {
+            let text = form_decode(value).and_then(Label::new);
+            set_once(&mut label, text, QueryError::InvalidLabel)?;
+        } else if decodes_to(name, "color") {
+            let fill = form_decode(value).and_then(|value| Color::parse(&value));
+            set_once(&mut color, fill, QueryError::InvalidColor)?;
+        } else if decodes_to(name, "labelColor") {
+            let fill = form_decode(value).and_then(|value| Color::parse(&value));
+            set_once(&mut label_color, fill, QueryError::InvalidLabelColor)?;
+        } else if decodes_to(name, "style") {
+            set_once(
+                &mut style,
+                word(value, Style::NAMES),
+                QueryError::InvalidStyle,
+            )?;
+        }
+    }
+    let today = Badge::default();
+    Ok(Badge {
+        label: label.unwrap_or(today.label),
+        color: color.unwrap_or(today.color),
+        label_color: label_color.unwrap_or(today.label_color),
+        style: style.unwrap_or(today.style),
+    })
 }
 
 /// Fills `slot` with `value`, or refuses with `error` when the value is not one of the
@@ -149,7 +198,7 @@ mod tests {
             Ok(Query {
                 path: "/".to_owned(),
                 increment: false,
-                format: Format::Svg,
+                format: Format::Svg(Badge::default()),
             })
         );
         // A `+` is a space, in a name as in a value: neither is a word we know.
@@ -218,7 +267,10 @@ mod tests {
         let format = |query: &str| Query::parse(query).map(|query| query.format);
         assert_eq!(format("path=/"), Ok(Format::Json));
         assert_eq!(format("path=/&format=json"), Ok(Format::Json));
-        assert_eq!(format("format=svg&path=/"), Ok(Format::Svg));
+        assert_eq!(
+            format("format=svg&path=/"),
+            Ok(Format::Svg(Badge::default()))
+        );
         for bad in ["png", "SVG", "", "svg%00", "svg+", "%FF"] {
             let query = format!("path=/&format={bad}");
             assert_eq!(format(&query), Err(QueryError::InvalidFormat), "{bad}");
@@ -226,5 +278,87 @@ mod tests {
         assert_eq!(format("path=/&format"), Err(QueryError::InvalidFormat));
         // Refused as met, before the missing path is known.
         assert_eq!(format("format=png"), Err(QueryError::InvalidFormat));
+    }
+
+    fn badge_of(raw_query: &str) -> Result<Badge, QueryError> {
+        match Query::parse(raw_query)?.format {
+            Format::Svg(badge) => Ok(badge),
+            Format::Json => panic!("{raw_query} asks for JSON"),
+        }
+    }
+
+    #[test]
+    fn an_image_takes_its_label_colours_and_style_decoded() {
+        let badge = badge_of(
+            "path=/&format=svg&label=Besuche+heute%21&color=brightgreen&labelColor=ABC&style=for-the-badge",
+        )
+        .unwrap();
+        assert_eq!(badge.label.as_str(), "Besuche heute!");
+        assert_eq!(badge.color.as_str(), "#4c1");
+        assert_eq!(badge.label_color.as_str(), "#abc");
+        assert_eq!(badge.style, Style::ForTheBadge);
+        // Names are compared decoded, and the image's may come before `format`.
+        let badge = badge_of("l%61bel=&st%79le=flat-square&path=/&format=svg").unwrap();
+        assert_eq!((badge.label.as_str(), badge.style), ("", Style::FlatSquare));
+        assert_eq!(badge_of("path=/&format=svg"), Ok(Badge::default()));
+        // Other spellings are other parameters, ignored.
+        assert_eq!(
+            badge_of("path=/&format=svg&labelcolor=zzz&Label=%FF&colour=x&styles=y"),
+            Ok(Badge::default())
+        );
+    }
+
+    #[test]
+    fn each_image_parameter_is_given_once_within_its_grammar() {
+        let long = format!("label={}", "x".repeat(65));
+        let cases = [
+            ("label=a&label=a", QueryError::InvalidLabel),
+            ("label=%E2%80%AE", QueryError::InvalidLabel),
+            ("label=%FF", QueryError::InvalidLabel),
+            ("label=+", QueryError::InvalidLabel),
+            (long.as_str(), QueryError::InvalidLabel),
+            ("color=red&color=red", QueryError::InvalidColor),
+            ("color=%23555", QueryError::InvalidColor),
+            ("color=55", QueryError::InvalidColor),
+            ("color", QueryError::InvalidColor),
+            (
+                "labelColor=grey&labelColor=grey",
+                QueryError::InvalidLabelColor,
+            ),
+            ("labelColor=Grey", QueryError::InvalidLabelColor),
+            ("style=flat&style=flat", QueryError::InvalidStyle),
+            ("style=plastic", QueryError::InvalidStyle),
+            ("style=Flat", QueryError::InvalidStyle),
+            ("style=", QueryError::InvalidStyle),
+        ];
+        for (parameters, error) in cases {
+            let query = format!("path=/&format=svg&{parameters}");
+            assert_eq!(badge_of(&query), Err(error), "{query}");
+            // The JSON answer ignores them, as it ignores any other parameter.
+            let json = Query::parse(&format!("path=/&{parameters}")).map(|query| query.format);
+            assert_eq!(json, Ok(Format::Json), "{parameters}");
+        }
+        let label = "界".repeat(64);
+        assert_eq!(
+            badge_of(&format!("path=/&format=svg&label={label}")).map(|badge| badge.label),
+            Ok(Label::new(label).unwrap())
+        );
+    }
+
+    /// The image's parameters are judged after every other.
+    #[test]
+    fn the_image_parameters_come_last() {
+        assert_eq!(
+            Query::parse("label=%FF&format=svg"),
+            Err(QueryError::MissingPath)
+        );
+        assert_eq!(
+            Query::parse("style=x&format=svg&path=/&increment=no"),
+            Err(QueryError::InvalidIncrement)
+        );
+        assert_eq!(
+            Query::parse("style=x&path=/&format=svg&format=svg"),
+            Err(QueryError::InvalidFormat)
+        );
     }
 }

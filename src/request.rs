@@ -110,6 +110,10 @@ pub enum Rejection {
     InvalidEncoding,
     InvalidIncrement,
     InvalidFormat,
+    InvalidLabel,
+    InvalidColor,
+    InvalidLabelColor,
+    InvalidStyle,
     PathNotAllowed,
 }
 
@@ -178,6 +182,10 @@ impl From<QueryError> for Rejection {
             QueryError::InvalidEncoding => Rejection::InvalidEncoding,
             QueryError::InvalidIncrement => Rejection::InvalidIncrement,
             QueryError::InvalidFormat => Rejection::InvalidFormat,
+            QueryError::InvalidLabel => Rejection::InvalidLabel,
+            QueryError::InvalidColor => Rejection::InvalidColor,
+            QueryError::InvalidLabelColor => Rejection::InvalidLabelColor,
+            QueryError::InvalidStyle => Rejection::InvalidStyle,
         }
     }
 }
@@ -242,6 +250,13 @@ mod tests {
             ("path=%FF", Rejection::InvalidEncoding),
             ("path=/&increment=0", Rejection::InvalidIncrement),
             ("path=/&format=png", Rejection::InvalidFormat),
+            ("path=/&format=svg&label=%E2%80%AE", Rejection::InvalidLabel),
+            ("path=/&format=svg&color=00", Rejection::InvalidColor),
+            (
+                "path=/&format=svg&labelColor=pink",
+                Rejection::InvalidLabelColor,
+            ),
+            ("path=/&format=svg&style=plastic", Rejection::InvalidStyle),
             (
                 "path=%E2%80%AE&increment=false",
                 Rejection::UnreadableCharacter,

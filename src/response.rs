@@ -1,5 +1,5 @@
 //! Every status code, header and body the function answers with: JSON, or the count as a small
-//! SVG image when the query asks for `format=svg`.
+//! SVG image (drawn by [`crate::badge`]) when the query asks for `format=svg`.
 //!
 //! Error bodies carry a machine-readable `error` code and a human-readable `message`; neither
 //! ever contains the table name, an ARN or SDK error text. Errors are JSON whatever the format:
@@ -33,38 +33,12 @@ struct Error<'a> {
 pub fn count(count: u64, counted: bool, format: Format) -> Response {
     match format {
         Format::Json => json(StatusCode::OK, &Count { count, counted }),
-        Format::Svg => svg(count),
+        Format::Svg(badge) => svg(badge.draw(count)),
     }
 }
 
-/// The image's geometry, in pixels: the label's box, Verdana's digits at 11 px, and the space
-/// either side of the number.
-const LABEL_WIDTH: usize = 44;
-const DIGIT_WIDTH: usize = 7;
-const PADDING: usize = 6;
-
-/// The count as a badge, "views | N". Only digits and fixed text go into it, so nothing the
-/// request carried can reach the markup.
-fn svg(count: u64) -> Response {
-    let digits = count.to_string();
-    let value_width = 2 * PADDING + DIGIT_WIDTH * digits.len();
-    let body = format!(
-        concat!(
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" role="img" "#,
-            r#"aria-label="views: {digits}"><title>views: {digits}</title>"#,
-            r##"<rect width="{label}" height="20" fill="#555"/>"##,
-            r##"<rect x="{label}" width="{value}" height="20" fill="#007ec6"/>"##,
-            r#"<g fill="white" text-anchor="middle" font-family="Verdana,DejaVu Sans,sans-serif" "#,
-            r#"font-size="11"><text x="{label_x}" y="14">views</text>"#,
-            r#"<text x="{value_x}" y="14">{digits}</text></g></svg>"#,
-        ),
-        width = LABEL_WIDTH + value_width,
-        label = LABEL_WIDTH,
-        value = value_width,
-        label_x = LABEL_WIDTH / 2,
-        value_x = LABEL_WIDTH + value_width / 2,
-        digits = digits,
-    );
+/// An image, `body`, with the headers every image of the count carries.
+fn svg(body: String) -> Response {
     // Image caches and code hosts' image proxies would otherwise show one count for ever:
     // this is what they honour; Pragma and Expires are for HTTP/1.0 caches.
     let image = answer(
@@ -130,6 +104,29 @@ pub fn rejected(rejection: Rejection) -> Response {
             StatusCode::BAD_REQUEST,
             "invalid_format",
             "Give format at most once, as json (the default) or svg (an image of the count).",
+        ),
+        Rejection::InvalidLabel => (
+            StatusCode::BAD_REQUEST,
+            "invalid_label",
+            "Give label at most once, as UTF-8 text of at most 64 characters (empty: no label), \
+             without characters that render as nothing or look like a space (as in a path).",
+        ),
+        Rejection::InvalidColor => (
+            StatusCode::BAD_REQUEST,
+            "invalid_color",
+            "Give color at most once, as 3 or 6 hex digits without # (4c1, 007ec6) or a name: \
+             brightgreen, green, yellowgreen, yellow, orange, red, blue, grey, lightgrey.",
+        ),
+        Rejection::InvalidLabelColor => (
+            StatusCode::BAD_REQUEST,
+            "invalid_label_color",
+            "Give labelColor at most once, as 3 or 6 hex digits without # (555) or a name: \
+             brightgreen, green, yellowgreen, yellow, orange, red, blue, grey, lightgrey.",
+        ),
+        Rejection::InvalidStyle => (
+            StatusCode::BAD_REQUEST,
+            "invalid_style",
+            "Give style at most once, as flat (the default), flat-square or for-the-badge.",
         ),
         Rejection::PathNotAllowed => (
             StatusCode::FORBIDDEN,
@@ -206,6 +203,11 @@ fn built(answer: http::response::Builder, body: String) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::badge::Badge;
+
+    fn image(n: u64) -> Response {
+        count(n, true, Format::Svg(Badge::default()))
+    }
 
     fn header(response: &Response, name: header::HeaderName) -> Option<&str> {
         response
@@ -214,31 +216,51 @@ mod tests {
             .map(|value| value.to_str().unwrap())
     }
 
+    /// Today's badge, byte for byte: an image a page already shows must not change under it.
+    #[test]
+    fn the_plain_image_is_drawn_exactly_as_it_always_was() {
+        let body = |n| image(n).into_body();
+        assert_eq!(
+            body(42),
+            concat!(
+                r#"<svg xmlns="http://www.w3.org/2000/svg" width="70" height="20" role="img" "#,
+                r#"aria-label="views: 42"><title>views: 42</title>"#,
+                r##"<rect width="44" height="20" fill="#555"/>"##,
+                r##"<rect x="44" width="26" height="20" fill="#007ec6"/>"##,
+                r#"<g fill="white" text-anchor="middle" font-family="Verdana,DejaVu Sans,sans-serif" "#,
+                r#"font-size="11"><text x="22" y="14">views</text>"#,
+                r#"<text x="57" y="14">42</text></g></svg>"#,
+            )
+        );
+        // An odd width: the count's middle is rounded down.
+        assert_eq!(
+            body(7),
+            concat!(
+                r#"<svg xmlns="http://www.w3.org/2000/svg" width="63" height="20" role="img" "#,
+                r#"aria-label="views: 7"><title>views: 7</title>"#,
+                r##"<rect width="44" height="20" fill="#555"/>"##,
+                r##"<rect x="44" width="19" height="20" fill="#007ec6"/>"##,
+                r#"<g fill="white" text-anchor="middle" font-family="Verdana,DejaVu Sans,sans-serif" "#,
+                r#"font-size="11"><text x="22" y="14">views</text>"#,
+                r#"<text x="53" y="14">7</text></g></svg>"#,
+            )
+        );
+    }
+
     #[test]
     fn the_image_carries_the_count_and_nothing_else_that_varies() {
         let skeleton = |count| {
-            svg(count)
+            image(count)
                 .into_body()
                 .replace(|c: char| c.is_ascii_digit(), "")
         };
         for count in [0, 7, 42, 1_000_000, u64::MAX] {
-            let body = svg(count).into_body();
+            let body = image(count).into_body();
             assert!(body.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg" "#));
             assert!(body.ends_with("</svg>"));
             assert!(body.contains(&format!(">{count}</text>")), "{body}");
             assert_eq!(skeleton(count), skeleton(0));
         }
-    }
-
-    #[test]
-    fn the_image_grows_with_its_digits() {
-        let width = |count| {
-            let body = svg(count).into_body();
-            let width = body.split("width=\"").nth(1).unwrap();
-            width[..width.find('"').unwrap()].parse::<usize>().unwrap()
-        };
-        assert_eq!(width(7), LABEL_WIDTH + 2 * PADDING + DIGIT_WIDTH);
-        assert_eq!(width(1234), width(7) + 3 * DIGIT_WIDTH);
     }
 
     #[test]
@@ -251,9 +273,34 @@ mod tests {
         );
     }
 
+    /// Each of the image's refusals names its parameter, in its code and its message.
+    #[test]
+    fn an_image_parameter_refused_is_named() {
+        for (rejection, code, parameter) in [
+            (Rejection::InvalidLabel, "invalid_label", "label"),
+            (Rejection::InvalidColor, "invalid_color", "color"),
+            (
+                Rejection::InvalidLabelColor,
+                "invalid_label_color",
+                "labelColor",
+            ),
+            (Rejection::InvalidStyle, "invalid_style", "style"),
+        ] {
+            let response = rejected(rejection);
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+            let body: serde_json::Value = serde_json::from_str(response.body()).unwrap();
+            assert_eq!(body["error"], code);
+            let message = body["message"].as_str().unwrap();
+            assert!(
+                message.starts_with(&format!("Give {parameter} ")),
+                "{message}"
+            );
+        }
+    }
+
     #[test]
     fn the_image_may_not_be_kept_by_any_cache() {
-        let response = count(5, true, Format::Svg);
+        let response = image(5);
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(
             header(&response, header::CONTENT_TYPE),

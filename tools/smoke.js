@@ -8,8 +8,9 @@
 //   3. One browser-like hit on SMOKE_PATH adds exactly one: read before, hit, read after
 //      (SMOKE_READ_ONLY=1 leaves it out: production, where the smoke test writes nothing).
 //   4. format=svg is an SVG that shows that count, not to be cached.
-//   5. A bad request (an empty path) is a 4xx JSON error.
-//   6. The example page, served from another origin with COUNTER_URL in it and loaded in the
+//   5. A customised badge (label, colours, style) shows that count in its words, named by them.
+//   6. A bad request (an empty path) is a 4xx JSON error.
+//   7. The example page, served from another origin with COUNTER_URL in it and loaded in the
 //      machine's Chromium, shows that count (under automation counter.js only reads).
 // The hit is one per run, from a User-Agent carrying a run id of its own, on a path of its
 // own: a per-client repeat limit or a visitor's page sees nothing of it.
@@ -113,6 +114,17 @@ const CHECKS = [
     check(/^\s*<svg[\s>]/.test(res.body) && /<\/svg>\s*$/.test(res.body), 'not an SVG document');
     check(new RegExp(`>\\s*${state.expected}\\s*<`).test(res.body), `the SVG does not show ${state.expected}`);
     check(/no-store/.test(res.headers.get('cache-control') || ''), `cache-control is "${res.headers.get('cache-control')}", without no-store`);
+  }],
+  ['a customised badge shows the count in its own words', async (s, state) => {
+    const label = 'Besuche & <visites>';
+    const res = await call(s, { path: s.smokePath, increment: 'false', format: 'svg', label, color: 'green', labelColor: '333', style: 'for-the-badge' });
+    check(res.status === 200, `status ${res.status}: ${res.body.slice(0, 200)}`);
+    check(/^image\/svg\+xml/.test(res.headers.get('content-type') || ''), `content-type ${res.headers.get('content-type')}`);
+    // Escaped for XML; for-the-badge draws it in capitals, and names the image as written.
+    check(res.body.includes(`aria-label="Besuche &amp; &lt;visites&gt;: ${state.expected}"`), `not named "${label}: ${state.expected}": ${res.body.slice(0, 300)}`);
+    check(res.body.includes('>BESUCHE &amp; &lt;VISITES&gt;</text>'), `the label is not drawn, escaped, in capitals: ${res.body.slice(0, 300)}`);
+    check(new RegExp(`>${state.expected}</text>`).test(res.body), `the badge does not show ${state.expected}`);
+    check(res.body.includes('fill="#97ca00"') && res.body.includes('fill="#333"'), 'not in the colours asked for');
   }],
   ['a bad request is a 4xx JSON error', async (s) => {
     const res = await call(s, { path: '' });

@@ -327,8 +327,9 @@ test('with JavaScript off the page counts once through its <noscript> image', as
   assert.deepEqual(shown, { drawn: true, sentence: 'none' }, 'the image is drawn; the sentence without a number hidden');
   assert.equal(await hits(fn.db, '/'), before + 1, 'counted once');
   const sent = svgRequests().slice(seen);
-  assert.deepEqual(sent.map((r) => r.url), ['/counter?path=%2F&format=svg']);
+  assert.deepEqual(sent.map((r) => r.url), ['/counter?path=%2F&format=svg&label=page%20views&color=brightgreen']);
   assert.match(sent[0].body, new RegExp(`>${before + 1}<`), 'the image carries the new count');
+  assert.match(sent[0].body, new RegExp(`aria-label="page views: ${before + 1}"`), "in the page's words");
 
   // With JavaScript on, the same page counts through counter.js alone.
   const scripted = await visit(t, `${ours.url}/`);
@@ -336,6 +337,50 @@ test('with JavaScript off the page counts once through its <noscript> image', as
   await scripted.waitForLoadState('load');
   assert.equal(svgRequests().length, seen + 1, 'no image request when the script runs');
   assert.equal(await hits(fn.db, '/'), before + 2);
+});
+
+// The badge as Chromium draws it, opened on its own: each text's box (its glyphs' advances, in
+// whatever font this machine has for them) lies within its rectangle, for long labels, wide
+// scripts, right-to-left text, markup and every style.
+test('a customised badge draws its label inside its box', async (t) => {
+  const page = await openPage(t);
+  const labels = ['Besuche', '<b>"views" & more</b>', 'צפיות בדף', '訪問者数', '👀 views', 'W'.repeat(64), '界'.repeat(64), 'Ünïcödé ÄÖÜ ÅØ ŁŻ Ωμέγα жжж'];
+  for (const style of ['flat', 'flat-square', 'for-the-badge']) {
+    for (const label of labels) {
+      const query = new URLSearchParams({ path: '/badge/', increment: 'false', format: 'svg', label, color: '4c1', labelColor: 'ABCDEF', style });
+      const res = await page.goto(`${front.url}/counter?${query}`);
+      assert.equal(res.status(), 200, `${style} ${label}: ${await res.text()}`);
+      const drawn = await page.evaluate(() => {
+        const box = (el) => { const b = el.getBBox(); return { left: b.x, right: b.x + b.width }; };
+        const texts = [...document.querySelectorAll('text')];
+        return {
+          rects: [...document.querySelectorAll('rect')].map(box),
+          texts: texts.map(box),
+          shown: texts.map((el) => el.textContent),
+          name: document.documentElement.getAttribute('aria-label'),
+          fills: [...document.querySelectorAll('rect')].map((el) => el.getAttribute('fill')),
+        };
+      });
+      const what = `${style} ${JSON.stringify(label)}: ${JSON.stringify(drawn)}`;
+      const shown = style === 'for-the-badge' ? label.toUpperCase() : label;
+      assert.deepEqual(drawn.shown, [shown, '0'], what);
+      assert.equal(drawn.name, `${label}: 0`, what);
+      assert.deepEqual(drawn.fills, ['#abcdef', '#4c1'], what);
+      drawn.texts.forEach((text, i) => {
+        assert.ok(text.right > text.left, `${what}: text ${i} is drawn`);
+        assert.ok(text.left >= drawn.rects[i].left && text.right <= drawn.rects[i].right, `${what}: text ${i} inside its box`);
+      });
+    }
+  }
+  // A value outside its grammar is refused in JSON, naming its parameter; these would count.
+  for (const [name, value, error] of [['label', '\u202Eviews', 'invalid_label'], ['color', '12', 'invalid_color'],
+    ['labelColor', '#555', 'invalid_label_color'], ['style', 'plastic', 'invalid_style']]) {
+    const res = await page.goto(`${front.url}/counter?${new URLSearchParams({ path: '/badge/', format: 'svg', [name]: value })}`);
+    assert.equal(res.status(), 400, name);
+    assert.match(res.headers()['content-type'], /^application\/json/, name);
+    assert.equal(JSON.parse(await res.text()).error, error, name);
+  }
+  assert.equal(await hits(fn.db, '/badge/'), undefined, 'the badges only read, and the refusals wrote nothing');
 });
 
 // The example page on two sites, the API (front and function) allowing only the first, as the

@@ -70,7 +70,7 @@ test('make dev serves rising counts on 127.0.0.1, keeps them across a restart, a
   assert.equal(example.status, 200);
   assert.match(example.headers['content-type'], /^text\/html/);
   assert.ok(example.body.includes(`data-counter-url="${base}/counter"`), 'the page asks this front');
-  assert.ok(example.body.includes(`src="${base}/counter?path=%2F&amp;format=svg"`), 'and so does its image');
+  assert.ok(example.body.includes(`src="${base}/counter?path=%2F&amp;format=svg&amp;`), 'and so does its image');
 
   assert.equal(await count(base, '/'), 1);
   assert.equal(await count(base, '/'), 2);

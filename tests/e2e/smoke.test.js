@@ -50,7 +50,8 @@ test("make smoke passes on make dev's counter, adds one, and read-only adds noth
   assert.equal(first.code, 0, first.output);
   assert.match(first.output, /ok {3}one hit adds exactly one \(0 → 1\)/);
   assert.match(first.output, /ok {3}the example page in Chromium shows the count \(1\)/);
-  assert.match(first.output, /smoke: all 6 checks passed/);
+  assert.match(first.output, /ok {3}a customised badge shows the count in its own words/);
+  assert.match(first.output, /smoke: all 7 checks passed/);
   assert.equal(await smokeCount(base), 1);
 
   const readOnly = await makeSmoke(`${base}/counter`, { SMOKE_READ_ONLY: '1' });
@@ -86,5 +87,5 @@ test('make smoke fails against a counter that does not add one', async () => {
   assert.equal(run.code, 2, run.output);
   assert.match(run.output, /ok {3}CORS preflight from a foreign origin/);
   assert.match(run.output, /FAIL one hit adds exactly one: the hit answered (\d+) after \1\b/);
-  assert.match(run.output, /smoke: 1 of 6 checks failed/);
+  assert.match(run.output, /smoke: 1 of 7 checks failed/);
 });

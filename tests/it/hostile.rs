@@ -5,6 +5,7 @@
 use crate::common::{
     body_json, body_text, event_json, header, request_from_json, Dynamo, REQUEST_ID,
 };
+use cloudresumecounter::badge::Badge;
 use cloudresumecounter::key::{is_unreadable, DEFAULT_MAX_PATH_BYTES};
 use cloudresumecounter::query::{Format, Query, QueryError};
 use cloudresumecounter::request::{Policy, Request};
@@ -36,7 +37,7 @@ fn assert_contract(dynamo: &Dynamo, response: &Response) -> Result<(), TestCaseE
         prop_assert!(calls == (1, 0) || calls == (0, 1), "one write or one read");
         // Only the digits vary: nothing else from the request reaches the image.
         let skeleton = |svg: &str| svg.replace(|c: char| c.is_ascii_digit(), "");
-        let empty = response::count(0, true, Format::Svg);
+        let empty = response::count(0, true, Format::Svg(Badge::default()));
         prop_assert_eq!(skeleton(body_text(response)), skeleton(body_text(&empty)));
         return assert_key_obeys_the_rules(&keys[0]);
     }
@@ -206,7 +207,7 @@ fn oracle_query(raw_query: &str) -> Result<Query, QueryError> {
             Ok("format") => {
                 format = match (format, value.as_deref()) {
                     (None, Ok("json")) => Some(Format::Json),
-                    (None, Ok("svg")) => Some(Format::Svg),
+                    (None, Ok("svg")) => Some(Format::Svg(Badge::default())),
                     _ => return Err(QueryError::InvalidFormat),
                 }
             }
