@@ -383,6 +383,59 @@ test('with AllowedOrigins the page counts from a listed site, and from another o
   assert.equal(answers().length, 4 + theirAnswers.length, JSON.stringify(answers(), null, 1));
 });
 
+// A page of `counters` (each a data-counter-path, or null for the page's own path) asking the API
+// at `api`, with counter.js included `scripts` times.
+function countersPage(api, counters, scripts = 1) {
+  const spans = counters.map((p) => `<p><span data-counter-url="${api}"${p ? ` data-counter-path="${p}"` : ''} data-state="loading">…</span></p>`);
+  return `<!doctype html><meta charset="utf-8"><title>counters</title>\n${spans.join('\n')}\n${'<script src="/counter.js" defer></script>\n'.repeat(scripts)}`;
+}
+
+// What every counter of the page shows once none is loading: [state, text] each.
+async function shownCounters(page) {
+  const settled = await page.waitForFunction(() => window.uncaughtError ||
+    [...document.querySelectorAll('[data-counter-url]')].every((el) => el.dataset.state !== 'loading'));
+  assert.equal(await settled.jsonValue(), true, 'the page\'s script did not throw');
+  return page.$$eval('[data-counter-url]', (els) => els.map((el) => [el.dataset.state, el.textContent.trim()]));
+}
+
+for (const [what, dir, counters, paths] of [
+  ['two counters of the page', 'two-same', [null, null], ['/two-same/']],
+  ['two counters of two paths', 'two-paths', [null, '/two-paths/other'], ['/two-paths/', '/two-paths/other']],
+]) {
+  test(`a page with ${what} fills both, with one request per path`, async (t) => {
+    const ours = await site(t, { pages: { [`/${dir}/index.html`]: countersPage(`${front.url}/counter`, counters) } });
+    const page = await visit(t, `${ours.url}/${dir}/index.html`);
+    assert.deepEqual(await shownCounters(page), [['ok', '1'], ['ok', '1']]);
+    assert.deepEqual(sentFrom(ours).urls.sort(), paths.map((p) => asked(p)));
+    for (const p of paths) assert.equal(await hits(fn.db, p), 1, p);
+  });
+}
+
+test('counter.js included twice asks once, and counts once', async (t) => {
+  const ours = await site(t, { pages: { '/twice/index.html': countersPage(`${front.url}/counter`, [null], 2) } });
+  const page = await visit(t, `${ours.url}/twice/index.html`);
+  assert.deepEqual(await shownCounters(page), [['ok', '1']]);
+  assert.deepEqual(sentFrom(ours), { urls: [asked('/twice/')], answers: [answer(1, true)] });
+  assert.equal(await hits(fn.db, '/twice/'), 1);
+});
+
+test('an answer whose count is not a whole number from 0 up shows "–"', async (t) => {
+  const bodies = [{ count: -1, counted: true }, { count: 1.5 }, { count: '3' }, { count: null }, {}, null, { count: 2 ** 53 }];
+  let next = 0;
+  const ours = await site(t, {
+    pages: {
+      '/odd/index.html': countersPage('/api/counter', [null]),
+      // The page's own origin, so that the page reads every answer.
+      '/api/counter': (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(bodies[next++])),
+    },
+  });
+  for (const body of bodies) {
+    const page = await visit(t, `${ours.url}/odd/index.html`);
+    assert.deepEqual(await shownCounters(page), [['error', '–']], JSON.stringify(body));
+  }
+  assert.equal(next, bodies.length, 'one request a page');
+});
+
 const VISITORS = 40;
 
 test(`${VISITORS} visitors opening the page at once through the stage's throttle are all shown and counted`, async (t) => {
