@@ -1,9 +1,11 @@
 // Page-view counter: one GET to the counter API (another origin, so it relies on the API's
-// CORS headers), then the count in the element that carries data-counter-url.
+// CORS headers) per page path, then the count in every element that carries data-counter-url.
 //   data-counter-url   the API's /counter URL (the stack's CounterUrl output)
 //   data-counter-path  what to count (default: this page's path, "/index.html" counted as "/")
 //   data-counter-retry-ms  how long to keep asking again, in ms (default 15000; 0: never)
-// The element's data-state becomes "ok" or "error"; on error it shows a neutral "–".
+// Elements that ask the same API for the same path share one request (the first one's retry
+// budget); the script included twice asks once. Each element's data-state becomes "ok" or
+// "error"; on error, or an answer whose count is not a whole number from 0 up, it shows "–".
 // An answer that may come later (429 from the gateway's throttle, a 5xx, or a failed fetch,
 // which is what a gateway error without CORS headers looks like to a page) is asked again after
 // a jittered, doubling pause (from 125-250 ms) until the pauses would pass that budget; the count
@@ -19,8 +21,10 @@
 // Where storage is unavailable (private mode, blocked), every load counts.
 (function () {
   'use strict';
-  var el = document.querySelector('[data-counter-url]');
-  if (!el) return;
+  // Shared by every copy of this script on the page: the requests asked so far, by address, and
+  // the elements already given one. Under a symbol, which no element's id can shadow.
+  var SHARED = Symbol.for('page-view-counter');
+  var shared = (window[SHARED] = window[SHARED] || { asked: {}, claimed: [] });
 
   var PREFIX = 'page-view-counter:';
   var FIRST_PAUSE_MS = 250;
@@ -81,7 +85,7 @@
     history.replaceState(history.state, '', location.pathname + location.search);
   }
 
-  function retryBudget() {
+  function retryBudget(el) {
     var given = parseInt(el.getAttribute('data-counter-retry-ms'), 10);
     return given >= 0 ? given : RETRY_MS;
   }
@@ -106,10 +110,21 @@
     }, again);
   }
 
-  function show() {
-    applyOwnersSwitch();
-    var url = new URL(el.getAttribute('data-counter-url'), document.baseURI);
-    var path = el.getAttribute('data-counter-path') || pagePath();
+  // The count in an answer: a whole number from 0 up, or an error.
+  function countIn(json) {
+    var count = json && json.count;
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
+      throw new Error('counter answered without a count');
+    }
+    return count;
+  }
+
+  // One request for `path` from the API at `base`, shared by every element that shows it: the
+  // count, once an answer has one.
+  function countOf(base, path, budget) {
+    var url = new URL(base, document.baseURI);
+    var id = url.href + ' ' + path;
+    if (shared.asked[id]) return shared.asked[id];
     var key = PREFIX + path;
     var date = today();
     var reads =
@@ -119,23 +134,45 @@
       (url.search ? url.search.slice(1) + '&' : '') +
       'path=' + encodeURIComponent(path) +
       (reads ? '&increment=false' : '');
+    shared.asked[id] = ask(url.href, budget, 0, 0).then(function (json) {
+      var count = countIn(json);
+      // Remembered only when the API says it counted: after a crawler's read, or from an API
+      // that predates "counted", the next load asks to count again.
+      if (json.counted === true) remember(key, date);
+      return count;
+    });
+    return shared.asked[id];
+  }
 
-    ask(url.href, retryBudget(), 0, 0)
-      .then(function (json) {
-        if (typeof json.count !== 'number' || !Number.isSafeInteger(json.count)) {
-          throw new Error('counter answered without a count');
-        }
-        // Remembered only when the API says it counted: after a crawler's read, or from an API
-        // that predates "counted", the next load asks to count again.
-        if (json.counted === true) remember(key, date);
-        el.textContent = String(json.count);
+  function fill(el) {
+    shared.claimed.push(el);
+    var path = el.getAttribute('data-counter-path') || pagePath();
+    var count;
+    try {
+      count = countOf(el.getAttribute('data-counter-url'), path, retryBudget(el));
+    } catch (err) {
+      count = Promise.reject(err); // an address that is no URL: this element only
+    }
+    count.then(
+      function (count) {
+        el.textContent = String(count);
         el.setAttribute('data-state', 'ok');
-      })
-      .catch(function (err) {
+      },
+      function (err) {
         el.textContent = '–';
         el.setAttribute('data-state', 'error');
         if (window.console) console.warn('page-view counter unavailable:', err.message);
-      });
+      }
+    );
+  }
+
+  // Every element that asks for a count and has none yet.
+  function show() {
+    applyOwnersSwitch();
+    var els = document.querySelectorAll('[data-counter-url]');
+    for (var i = 0; i < els.length; i++) {
+      if (shared.claimed.indexOf(els[i]) < 0) fill(els[i]);
+    }
   }
 
   // The switch typed into the address bar of a page already open takes effect at once too.

@@ -1,6 +1,7 @@
 //! Environment → [`Config`], read and checked once at init.
 
 use std::fmt;
+use std::num::NonZeroU8;
 use std::time::Duration;
 
 use crate::allow_list::{AllowList, AllowListError};
@@ -20,6 +21,8 @@ pub struct Config {
     pub policy: Policy,
     /// How long a client's hits on a page are remembered; `None` remembers none.
     pub repeat_window: Option<Duration>,
+    /// The most hits one address adds to a page within that window.
+    pub address_ceiling: NonZeroU8,
 }
 
 /// Why the function refuses to start.
@@ -31,6 +34,7 @@ pub enum ConfigError {
     AllowedOrigins(OriginError),
     MaxPathBytes(String),
     RepeatWindow(String),
+    AddressCeiling(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -61,6 +65,14 @@ impl fmt::Display for ConfigError {
                 Config::REPEAT_WINDOW_VAR,
                 Config::MAX_REPEAT_WINDOW_SECS
             ),
+            ConfigError::AddressCeiling(value) => write!(
+                f,
+                "{} is {value:?}: set it to a whole number of hits from 1 to {}, or leave it \
+                 empty for {}",
+                Config::HITS_PER_ADDRESS_VAR,
+                u8::MAX,
+                repeat::DEFAULT_ADDRESS_CEILING
+            ),
         }
     }
 }
@@ -77,6 +89,7 @@ impl Config {
     pub const REPEAT_WINDOW_VAR: &'static str = "COUNTER_REPEAT_WINDOW_SECONDS";
     /// A day: counter.js already counts a browser once a day, so a longer window adds nothing.
     pub const MAX_REPEAT_WINDOW_SECS: u64 = 86_400;
+    pub const HITS_PER_ADDRESS_VAR: &'static str = "COUNTER_HITS_PER_ADDRESS";
 
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -144,6 +157,14 @@ impl Config {
                 (secs > 0).then(|| Duration::from_secs(secs))
             }
         };
+        let address_ceiling = match set(Self::HITS_PER_ADDRESS_VAR) {
+            None => repeat::DEFAULT_ADDRESS_CEILING,
+            // `parse` would take a sign: "+5" is refused as a typo, like the window's.
+            Some(value) => Some(value.trim())
+                .filter(|digits| digits.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|digits| digits.parse::<NonZeroU8>().ok())
+                .ok_or_else(|| ConfigError::AddressCeiling(value.clone()))?,
+        };
 
         Ok(Config {
             table,
@@ -155,6 +176,7 @@ impl Config {
                 max_path_bytes,
             },
             repeat_window,
+            address_ceiling,
         })
     }
 }
@@ -194,12 +216,43 @@ mod tests {
             ("COUNTER_ALLOWED_ORIGINS", ""),
             ("COUNTER_MAX_PATH_BYTES", ""),
             ("COUNTER_REPEAT_WINDOW_SECONDS", ""),
+            ("COUNTER_HITS_PER_ADDRESS", ""),
         ])
         .unwrap();
         assert_eq!(config.table, "Hits");
         assert_eq!(config.endpoint, None);
         assert_eq!(config.policy, Policy::default());
         assert_eq!(config.repeat_window, Some(Duration::from_secs(600)));
+        assert_eq!(config.address_ceiling.get(), 10);
+    }
+
+    #[test]
+    fn hits_per_address_is_a_number_from_1_to_255() {
+        let ceiling =
+            |value: &str| with("COUNTER_HITS_PER_ADDRESS", value).map(|c| c.address_ceiling.get());
+        assert_eq!(ceiling("1"), Ok(1));
+        assert_eq!(ceiling(" 20 "), Ok(20));
+        assert_eq!(ceiling("255"), Ok(255));
+        for bad in [
+            "0",
+            "256",
+            "-1",
+            "+5",
+            "1.5",
+            "ten",
+            " ",
+            "99999999999999999999",
+        ] {
+            let err = ceiling(bad).unwrap_err();
+            assert_eq!(err, ConfigError::AddressCeiling(bad.to_owned()), "{bad:?}");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "COUNTER_HITS_PER_ADDRESS is {bad:?}: set it to a whole number of hits from 1 \
+                     to 255, or leave it empty for 10"
+                )
+            );
+        }
     }
 
     #[test]

@@ -13,7 +13,9 @@
 //   7. The example page, served from another origin with COUNTER_URL in it and loaded in the
 //      machine's Chromium, shows that count (under automation counter.js only reads).
 // The hit is one per run, from a User-Agent carrying a run id of its own, on a path of its
-// own: a per-client repeat limit or a visitor's page sees nothing of it.
+// own: the per-client repeat limit or a visitor's page sees nothing of it. An address adds at
+// most 10 hits to a page per window (COUNTER_HITS_PER_ADDRESS): more runs than that from one
+// machine within ten minutes may read instead (those that reach one sandbox), and step 3 fails.
 //   SMOKE_PATH (default /smoke/), SMOKE_ORIGIN (default https://smoke-test.example: the
 //   foreign origin), SMOKE_READ_ONLY=1, CHROMIUM (tools/local/chromium.js)
 

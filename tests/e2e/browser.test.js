@@ -5,7 +5,9 @@
 //
 // Every context is a visitor of its own to the function, which folds one client's repeats: all
 // browsers here connect from 127.0.0.1, so each context gets a User-Agent of its own (another
-// Chrome build number), as people behind one NAT differ by browser and version.
+// Chrome build number), as people behind one NAT differ by browser and version. One address
+// adds at most 10 hits to a page per window, so no test sends more to one page from it, but
+// the crowd's, which runs a function of its own with a higher ceiling.
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -428,11 +430,66 @@ test('with AllowedOrigins the page counts from a listed site, and from another o
   assert.equal(answers().length, 4 + theirAnswers.length, JSON.stringify(answers(), null, 1));
 });
 
+// A page of `counters` (each a data-counter-path, or null for the page's own path) asking the API
+// at `api`, with counter.js included `scripts` times.
+function countersPage(api, counters, scripts = 1) {
+  const spans = counters.map((p) => `<p><span data-counter-url="${api}"${p ? ` data-counter-path="${p}"` : ''} data-state="loading">…</span></p>`);
+  return `<!doctype html><meta charset="utf-8"><title>counters</title>\n${spans.join('\n')}\n${'<script src="/counter.js" defer></script>\n'.repeat(scripts)}`;
+}
+
+// What every counter of the page shows once none is loading: [state, text] each.
+async function shownCounters(page) {
+  const settled = await page.waitForFunction(() => window.uncaughtError ||
+    [...document.querySelectorAll('[data-counter-url]')].every((el) => el.dataset.state !== 'loading'));
+  assert.equal(await settled.jsonValue(), true, 'the page\'s script did not throw');
+  return page.$$eval('[data-counter-url]', (els) => els.map((el) => [el.dataset.state, el.textContent.trim()]));
+}
+
+for (const [what, dir, counters, paths] of [
+  ['two counters of the page', 'two-same', [null, null], ['/two-same/']],
+  ['two counters of two paths', 'two-paths', [null, '/two-paths/other'], ['/two-paths/', '/two-paths/other']],
+]) {
+  test(`a page with ${what} fills both, with one request per path`, async (t) => {
+    const ours = await site(t, { pages: { [`/${dir}/index.html`]: countersPage(`${front.url}/counter`, counters) } });
+    const page = await visit(t, `${ours.url}/${dir}/index.html`);
+    assert.deepEqual(await shownCounters(page), [['ok', '1'], ['ok', '1']]);
+    assert.deepEqual(sentFrom(ours).urls.sort(), paths.map((p) => asked(p)));
+    for (const p of paths) assert.equal(await hits(fn.db, p), 1, p);
+  });
+}
+
+test('counter.js included twice asks once, and counts once', async (t) => {
+  const ours = await site(t, { pages: { '/twice/index.html': countersPage(`${front.url}/counter`, [null], 2) } });
+  const page = await visit(t, `${ours.url}/twice/index.html`);
+  assert.deepEqual(await shownCounters(page), [['ok', '1']]);
+  assert.deepEqual(sentFrom(ours), { urls: [asked('/twice/')], answers: [answer(1, true)] });
+  assert.equal(await hits(fn.db, '/twice/'), 1);
+});
+
+test('an answer whose count is not a whole number from 0 up shows "–"', async (t) => {
+  const bodies = [{ count: -1, counted: true }, { count: 1.5 }, { count: '3' }, { count: null }, {}, null, { count: 2 ** 53 }];
+  let next = 0;
+  const ours = await site(t, {
+    pages: {
+      '/odd/index.html': countersPage('/api/counter', [null]),
+      // The page's own origin, so that the page reads every answer.
+      '/api/counter': (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(bodies[next++])),
+    },
+  });
+  for (const body of bodies) {
+    const page = await visit(t, `${ours.url}/odd/index.html`);
+    assert.deepEqual(await shownCounters(page), [['error', '–']], JSON.stringify(body));
+  }
+  assert.equal(next, bodies.length, 'one request a page');
+});
+
 const VISITORS = 40;
 
 test(`${VISITORS} visitors opening the page at once through the stage's throttle are all shown and counted`, async (t) => {
   const log = [];
-  const throttled = await startHttpFront({ invoke: fn.rt.invoke, onRequest: (r) => log.push(r) });
+  // The crowd comes from one address, 127.0.0.1, which may add them all.
+  const crowdFn = await fn.start(t, { COUNTER_HITS_PER_ADDRESS: String(VISITORS) });
+  const throttled = await startHttpFront({ invoke: crowdFn.invoke, onRequest: (r) => log.push(r) });
   t.after(throttled.close);
   // counter.js is held back until every page has asked for it, so that all the pages ask the
   // API in the same moment, as a link shared in a busy place would have them do.

@@ -14,8 +14,9 @@ const { ROOT, TABLE, hitEvent, useFunction } = require('./helpers');
 
 // A value to try for each parameter the environment reads that lists no AllowedValues
 // (besides its default). AllowedOrigins: the events/ fixtures' Origin, so their hits count;
-// RepeatWindowSeconds: 0, the record of repeats turned off.
-const SAMPLES = { AllowedPaths: '/,/index.html,/blog/*', AllowedOrigins: 'https://resume.example.com', MaxPathBytes: '2048', RepeatWindowSeconds: '0' };
+// RepeatWindowSeconds: 0, the record of repeats turned off; HitsPerAddress: its highest.
+const SAMPLES = { AllowedPaths: '/,/index.html,/blog/*', AllowedOrigins: 'https://resume.example.com', MaxPathBytes: '2048', RepeatWindowSeconds: '0',
+  HitsPerAddress: '255' };
 // LoggingConfig's ApplicationLogLevel: the levels Lambda accepts, each tried on the defaults.
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
 // Where our "hit counted" line is written: at INFO.

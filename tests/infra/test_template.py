@@ -34,6 +34,7 @@ DOCUMENTED = {
     "CountCrawlers": {"Default": "false"},
     "MaxPathBytes": {"Default": 256, "MinValue": 1, "MaxValue": 2048},  # 2048: DynamoDB's key limit
     "RepeatWindowSeconds": {"Default": 600, "MinValue": 0, "MaxValue": 86400},
+    "HitsPerAddress": {"Default": 10, "MinValue": 1, "MaxValue": 255},
     "LogRetentionInDays": {"Default": 30},
     "AlarmEmail": {"Default": ""},
     "DeletionProtection": {"Default": "true"},  # a stray delete-table would drop the counts
@@ -81,6 +82,7 @@ def test_function_environment(cfn):
         "COUNTER_ALLOWED_ORIGINS": {"Ref": "AllowedOrigins"},
         "COUNTER_MAX_PATH_BYTES": {"Ref": "MaxPathBytes"},
         "COUNTER_REPEAT_WINDOW_SECONDS": {"Ref": "RepeatWindowSeconds"},
+        "COUNTER_HITS_PER_ADDRESS": {"Ref": "HitsPerAddress"},
     }
 
 

@@ -69,6 +69,12 @@ fn a_bad_setting_stops_init_naming_the_variable() {
             "COUNTER_REPEAT_WINDOW_SECONDS is \"10m\": set it to a whole number of seconds \
              from 0 (off) to 86400",
         ),
+        (
+            "COUNTER_HITS_PER_ADDRESS",
+            "0",
+            "COUNTER_HITS_PER_ADDRESS is \"0\": set it to a whole number of hits from 1 to 255, \
+             or leave it empty for 10",
+        ),
     ] {
         refuses(&[("DYNAMODB_TABLE", "Hits"), (name, value)], reason);
     }

@@ -14,7 +14,8 @@
 //   DEV_THROTTLE    `stage` (the default: template.yaml's rate and burst, 429 beyond) or `off`
 //                   (load tests)
 //   COUNTER_ALLOWED_PATHS, COUNTER_COUNT_CRAWLERS, COUNTER_ALLOWED_ORIGINS,
-//   COUNTER_MAX_PATH_BYTES, COUNTER_REPEAT_WINDOW_SECONDS, AWS_LAMBDA_LOG_LEVEL
+//   COUNTER_MAX_PATH_BYTES, COUNTER_REPEAT_WINDOW_SECONDS, COUNTER_HITS_PER_ADDRESS,
+//   AWS_LAMBDA_LOG_LEVEL
 //                   passed to the function; COUNTER_ALLOWED_ORIGINS also sets the front's CORS,
 //                   as AllowedOrigins does the gateway's (list the example site's origin,
 //                   http://127.0.0.1:3001, for its page to count)

@@ -1,13 +1,15 @@
 'use strict';
 // Simulated visitors, each from an address of its own: the function adds at most 3 hits per
-// page and window from one client (source address and User-Agent), so a harness that expects
-// every hit to count must not send them all from one address.
+// page and window from one client (source address and User-Agent), and at most 10 from one
+// address (an IPv6 address by its /64), so a harness that expects every hit to count must not
+// send them all from one address.
 //
 //   asVisitor(readEvent('get-counter.json'), 7)   // the event, sent from visitor 7's address
 
-// Visitor n's address, in IPv6's documentation prefix (2001:db8::/32): room for 2^32 of them.
+// Visitor n's address, in a /64 of its own inside IPv6's documentation prefix (2001:db8::/32):
+// room for 2^32 of them.
 function addressOf(n) {
-  return `2001:db8::${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+  return `2001:db8:${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}::1`;
 }
 
 // A copy of the HTTP API `event` as the gateway would send it from visitor n.
