@@ -59,7 +59,7 @@ def test_function_is_x86_64_with_the_timeout_the_fault_tests_assume(cfn):
     props = function(cfn)
     # The one artifact, built for x86_64-unknown-linux-gnu.2.26 (scripts/sam.sh build checks it).
     assert props["Architectures"] == ["x86_64"]
-    # tests/faults.rs's LAMBDA_TIMEOUT: the SDK's attempts must end before it.
+    # tests/it/faults.rs's LAMBDA_TIMEOUT: the SDK's attempts must end before it.
     assert props["Timeout"] == 3
 
 

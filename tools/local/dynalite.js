@@ -8,7 +8,9 @@
 // prints one JSON line {"endpoint": "...", "port": N} once the table is ACTIVE, then serves
 // until SIGINT/SIGTERM, or, when its standard input is a pipe, until that pipe closes (so a
 // test process that dies, taking the pipe with it, never leaves a dynalite behind). From a
-// terminal or a script, with or without `&`, it just serves.
+// terminal or a script, with or without `&`, it just serves. On that pipe, each line
+// `table NAME` creates another counter table and is answered {"table": NAME} once it is ACTIVE
+// (or {"error": "..."}): how the Rust tests get a table of their own with this one schema.
 
 const fs = require('node:fs');
 const http = require('node:http');
@@ -137,7 +139,17 @@ async function main() {
   if (stdin.isFIFO() || stdin.isSocket()) {
     process.stdin.on('end', stop);
     process.stdin.on('error', stop);
-    process.stdin.resume();
+    let pending = '';
+    process.stdin.setEncoding('utf8').on('data', (chunk) => {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop();
+      for (const line of lines) {
+        const table = line.match(/^table (\S+)$/)?.[1];
+        const answer = (fields) => process.stdout.write(JSON.stringify(fields) + '\n');
+        if (!table) answer({ error: `unknown command: ${line}` });
+        else ensureTable(db.port, table).then(() => answer({ table }), (err) => answer({ error: err.message }));
+      }
+    });
   }
 }
 
