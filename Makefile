@@ -10,7 +10,7 @@ help:
 	@echo "make dev     run the counter locally on http://127.0.0.1:3000/counter?path=/"
 	@echo "make invoke EVENT=events/get-counter.json   one event through the function (EVENT=- reads stdin)"
 	@echo "make test    install what the tests need, then run every test and check"
-	@echo "make lint    cargo fmt --check, clippy -D warnings, cargo-deny (offline), checkov on the templates"
+	@echo "make lint    cargo fmt --all --check, clippy -D warnings, cargo-deny (offline), checkov on the templates"
 	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26"
 	@echo "make deploy  build, then sam deploy (needs AWS; DEPLOY_ARGS=--guided the first time)"
 	@echo "make pipeline  create or update the CodePipeline stack (needs AWS; PIPELINE_ARGS=...)"
@@ -41,8 +41,8 @@ setup: node_modules/.installed .venv/.installed
 # cargo-deny's licences, bans and sources (scripts/check-deps.sh, deny.toml) and checkov on the
 # templates (scripts/scan-templates.sh), both offline: a new finding fails here.
 lint: .venv/.installed
-	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
 	scripts/check-deps.sh
 	scripts/scan-templates.sh
 

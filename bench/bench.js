@@ -11,7 +11,7 @@
 //                       [--floor PATH]  (bench/stub/invoke-floor.c built: the I/O floor per invocation)
 //                       [--fixed-trace-id]  (one Lambda-Runtime-Trace-Id for every invocation, not
 //                                            a new one each time as Lambda sends: an experiment)
-//                       [--rehearsal PATH]  (bench/rehearse_aws_path.rs built: adds the cold visits,
+//                       [--rehearsal PATH]  (bench/rehearse/ built: adds the cold visits,
 //                                            bench/cold-visit.js, over HTTP and HTTPS)
 //                       [--cold-spawns N]   (sandboxes timed per cold-visit row, 5)
 //                       [--cold-only]       (the cold visits alone)

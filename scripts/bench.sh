@@ -84,12 +84,17 @@ else
   echo "bench.sh: no C compiler (${CC:-cc}): skipping the harness-floor rows" >&2
 fi
 
-# The cold visits' rehearsal of AWS's HTTPS path (bench/rehearse_aws_path.rs), built the way
-# sam build builds the bootstrap (cargo-lambda, release, the same target), so the two compare
-# and share every compiled dependency: only the crate itself and the link are new.
+# The cold visits' rehearsal of AWS's HTTPS path (bench/rehearse/), built the way sam build
+# builds the bootstrap (cargo-lambda, release, the target Cargo.toml's
+# [package.metadata.lambda.build] names, read from there), so the two compare and share every
+# compiled dependency: only the crate itself and the link are new.
 [[ -x .venv/bin/cargo-lambda ]] || die ".venv/bin/cargo-lambda missing: run make setup"
-PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --target x86_64-unknown-linux-gnu.2.26 \
-  --bin rehearse_aws_path >&2
+lambda_target=$(cargo metadata --locked --no-deps --format-version 1 | node -e '
+  const meta = JSON.parse(require("node:fs").readFileSync(0, "utf8"));
+  const root = meta.packages.find((p) => p.name === "cloudresumecounter");
+  process.stdout.write(root.metadata.lambda.build.target[0]);')
+PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --target "$lambda_target" \
+  --package rehearse_aws_path >&2
 readonly REHEARSAL=target/lambda/rehearse_aws_path/bootstrap
 
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
