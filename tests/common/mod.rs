@@ -70,6 +70,43 @@ pub fn event_json(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
+/// What the function answers an `events/` file on a page with no hits yet: a row of
+/// `events/outcomes.tsv`.
+pub struct Outcome {
+    pub file: String,
+    pub status: u16,
+    /// `counted`, `read` or the error code.
+    pub outcome: String,
+    pub svg: bool,
+    /// The page counted or read (a 200 only).
+    pub page: Option<String>,
+}
+
+impl Outcome {
+    pub fn counted(&self) -> bool {
+        self.outcome == "counted"
+    }
+}
+
+pub fn event_outcomes() -> Vec<Outcome> {
+    let path = repo_root().join("events/outcomes.tsv");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            Outcome {
+                file: fields[0].to_owned(),
+                status: fields[1].parse().expect("a status"),
+                outcome: fields[2].to_owned(),
+                svg: fields[3] == "svg",
+                page: fields.get(4).map(|page| (*page).to_owned()),
+            }
+        })
+        .collect()
+}
+
 pub fn all_event_names() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(repo_root().join("events"))
         .expect("events/ exists")
