@@ -24,9 +24,9 @@ use std::time::{Duration, Instant};
 pub const ALLOWANCE: u8 = 3;
 
 /// The most (client, page) pairs remembered: 17 bytes a bucket in the map (2^14 buckets) and 8
-/// an entry in the queue, about 0.35 MiB in all, under 1 MiB with the allocator's share. The
-/// stage's throttle (10 requests a second) lets at most 6,000 hits through in the default
-/// ten-minute window, so at that window nothing unexpired is ever forgotten.
+/// an entry in the queue, about 0.35 MiB in all, under 1 MiB with the allocator's share. It
+/// holds every hit the stage's throttle (template.yaml) lets through in the default window, so
+/// at that window nothing unexpired is ever forgotten: tests/infra checks the product.
 pub const CAPACITY: usize = 8192;
 
 /// The default window: ten minutes.
