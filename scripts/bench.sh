@@ -68,21 +68,10 @@ fi
 # Byte-compile the handler once, as a deployment would ship it, so no run pays for it.
 "$VENV/bin/python" -m compileall -q bench/python >/dev/null
 
-# The harness's own floors, when a C compiler is at hand (without one the table lacks those rows):
-# init of a C program that only asks for its first event, and the CPU per invocation of a C
-# program that makes the counter's exchanges and nothing else.
-stub=()
-if command -v "${CC:-cc}" >/dev/null 2>&1; then
-  mkdir -p bench/.build
-  for name in next-only invoke-floor; do
-    if [[ ! -x bench/.build/$name || bench/stub/$name.c -nt bench/.build/$name ]]; then
-      "${CC:-cc}" -O2 -Wall -o "bench/.build/$name" "bench/stub/$name.c"
-    fi
-  done
-  stub=(--stub bench/.build/next-only --floor bench/.build/invoke-floor)
-else
-  echo "bench.sh: no C compiler (${CC:-cc}): skipping the harness-floor rows" >&2
-fi
+# The harness's own floors (bench/floor/): init of a program that only asks for its first event,
+# and the CPU per invocation of one that makes the counter's exchanges and nothing else.
+cargo build --release --locked --package floor >&2
+stub=(--stub target/release/next_only --floor target/release/invoke_floor)
 
 # The cold visits' rehearsal of AWS's HTTPS path (bench/rehearse/), built the way sam build
 # builds the bootstrap (cargo-lambda, release, the target Cargo.toml's
