@@ -9,12 +9,18 @@ help:
 	@echo "make setup   install the project's tools: node_modules/ (npm ci) and .venv/ (Python)"
 	@echo "make dev     run the counter locally on http://127.0.0.1:3000/counter?path=/"
 	@echo "make invoke EVENT=events/get-counter.json   one event through the function (EVENT=- reads stdin)"
-	@echo "make test    install what the tests need, then run every test and check"
-	@echo "make lint    cargo fmt --check, clippy -D warnings, cargo-deny (offline), checkov, cfn-lint I3510 and"
+	@echo "make test    install what the tests need, then run every test and check; in parts:"
+	@echo "  make test-rust   cargo test (CARGO_TEST=... runs another command)"
+	@echo "  make test-infra  cfn-lint, sam validate, pytest tests/infra and tests/ops"
+	@echo "  make test-build  make build, then the same bytes for provided.al2"
+	@echo "  make test-e2e    make build, then node --test tests/e2e (the built binary, make dev, Chromium)"
+	@echo "  make test-arm64  make build-arm64, then the arm64 binary under qemu-aarch64 (tests/arm64)"
+	@echo "make lint    cargo fmt --all --check, clippy -D warnings, cargo-deny (offline), checkov, cfn-lint I3510 and"
 	@echo "             parliament on the templates, check-jsonschema, zizmor and shellcheck on the workflows"
-	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26"
-	@echo "make deploy  build, then sam deploy (needs AWS; DEPLOY_ARGS=--guided the first time)"
-	@echo "make pipeline  create or update the CodePipeline stack (needs AWS; PIPELINE_ARGS=...)"
+	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26 (LAMBDA_ARCHITECTURE=arm64: Graviton)"
+	@echo "make build-arm64  the arm64 artifact into .aws-sam/arm64/, for make test-arm64"
+	@echo "make deploy  build, then sam deploy (needs AWS and a region; DEPLOY_ARGS=--guided the first time)"
+	@echo "make pipeline  create or update the CodePipeline stack (needs AWS and a region; PIPELINE_ARGS=...)"
 	@echo "make github-oidc  create or update GitHub Actions' OIDC roles and bucket (needs AWS; GITHUB_OIDC_ARGS=...),"
 	@echo "             then write github-variables.env for: gh variable set -f github-variables.env"
 	@echo "make smoke COUNTER_URL=https://.../counter   check a deployed counter (SMOKE_READ_ONLY=1 writes nothing)"
@@ -47,8 +53,8 @@ setup: node_modules/.installed .venv/.installed
 # parliament), the workflows (scripts/lint-workflows.sh: schema, zizmor, shellcheck) and
 # shellcheck on scripts/, all offline: a new finding fails here.
 lint: .venv/.installed
-	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
 	scripts/check-deps.sh
 	scripts/scan-templates.sh
 	scripts/lint-iam.sh
@@ -76,14 +82,16 @@ build: .venv/.installed
 build-arm64: .venv/.installed
 	LAMBDA_ARCHITECTURE=arm64 SAM_BUILD_DIR=.aws-sam/arm64 scripts/sam.sh build
 
-# Needs AWS credentials and a region. The first time: make deploy DEPLOY_ARGS=--guided
+# Needs AWS credentials and a region (AWS_DEFAULT_REGION or a profile's; AWS_REGION alone is not
+# read). The first time: make deploy DEPLOY_ARGS=--guided
 deploy: build
 	scripts/sam.sh deploy $(DEPLOY_ARGS)
 
-# Needs AWS credentials and a region: creates or updates the pipeline stack (pipeline.yaml);
+# Needs AWS credentials and a region, as deploy: creates or updates the pipeline stack (pipeline.yaml);
 # parameters keep their values between runs unless PIPELINE_ARGS overrides them.
 PIPELINE_STACK ?= cloudresumecounter-pipeline
 pipeline: .venv/.installed
+	scripts/sam.sh region
 	.venv/bin/aws cloudformation deploy --template-file pipeline.yaml --stack-name $(PIPELINE_STACK) \
 	  --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset $(PIPELINE_ARGS)
 

@@ -7,11 +7,11 @@
 //                       [--rust PATH] [--obvious PATH] [--python PATH] [--out FILE] [--check]
 //                       [--no-instructions]  (skip the callgrind counts of the Rust builds)
 //                       [--env NAME=VALUE]...   (extra environment for the function, for experiments)
-//                       [--stub PATH]   (bench/stub/next-only.c built: measures the emulator's own floor)
-//                       [--floor PATH]  (bench/stub/invoke-floor.c built: the I/O floor per invocation)
+//                       [--stub PATH]   (bench/floor's next_only built: measures the emulator's own floor)
+//                       [--floor PATH]  (bench/floor's invoke_floor built: the I/O floor per invocation)
 //                       [--fixed-trace-id]  (one Lambda-Runtime-Trace-Id for every invocation, not
 //                                            a new one each time as Lambda sends: an experiment)
-//                       [--rehearsal PATH]  (bench/rehearse_aws_path.rs built: adds the cold visits,
+//                       [--rehearsal PATH]  (bench/rehearse/ built: adds the cold visits,
 //                                            bench/cold-visit.js, over HTTP and HTTPS)
 //                       [--cold-spawns N]   (sandboxes timed per cold-visit row, 5)
 //                       [--cold-only]       (the cold visits alone)
@@ -511,12 +511,12 @@ function render(report) {
   add('DynamoDB requests at init', rust?.requestsAtInit ?? '', '', 'DynamoDB requests at init', python?.requestsAtInit ?? '', '');
   add('DynamoDB requests per invocation', rust?.requestsPerInvocation ?? '', '', 'DynamoDB requests per invocation', python?.requestsPerInvocation ?? '', '');
   if (report.floors.length) {
-    rows.push(['emulator floor: init of a C stub, ms', ms(median(report.floors)), report.floors.map(ms).join(' / '), '', '', '']);
+    rows.push(['emulator floor: init of the stub, ms', ms(median(report.floors)), report.floors.map(ms).join(' / '), '', '', '']);
   }
   const floor = report.summary.floor;
   if (floor) {
-    rows.push(['I/O floor: CPU per invocation of a C stub, ms', floor.cpuPerInvocationMs.toFixed(3), runsOf(floor, 'cpuPerInvocationMs', (x) => x.toFixed(3)), '', '', '']);
-    rows.push(['I/O floor: latency p50 of the C stub, ms', ms(floor.p50), runsOf(floor, 'p50', ms), '', '', '']);
+    rows.push(['I/O floor: CPU per invocation of the stub, ms', floor.cpuPerInvocationMs.toFixed(3), runsOf(floor, 'cpuPerInvocationMs', (x) => x.toFixed(3)), '', '', '']);
+    rows.push(['I/O floor: latency p50 of the stub, ms', ms(floor.p50), runsOf(floor, 'p50', ms), '', '', '']);
   }
   if (a) {
     add('binary size, bytes', a.bytes, '', '', '', '');
@@ -624,7 +624,7 @@ async function main() {
     if (args.stub) {
       const floor = await emulatorFloor(args.stub);
       report.floors.push(floor);
-      process.stderr.write(`bench: run ${run}/${args.runs} emulator floor (C stub, median of ${STUB_SPAWNS} spawns): ${ms(floor)} ms\n`);
+      process.stderr.write(`bench: run ${run}/${args.runs} emulator floor (stub, median of ${STUB_SPAWNS} spawns): ${ms(floor)} ms\n`);
     }
     for (const impl of impls) {
       const started = performance.now();

@@ -2,7 +2,7 @@
 // The cold visit: a new sandbox's init plus its first invocation, the wait of nearly every
 // visitor to a resume site, over each way the function reaches DynamoDB:
 //   http    the shipped bootstrap, dynalite on plain HTTP (every other row of the bench);
-//   aws     AWS's path: bench/rehearse_aws_path.rs, the shipped code with the five embedded
+//   aws     AWS's path: bench/rehearse/, the shipped code with the five embedded
 //           Amazon roots plus a test root, through a TLS front (tools/local/tls-front.js)
 //           whose chain is shaped like AWS's (RSA-2048 leaf, intermediate, root);
 //   custom  the shipped bootstrap with DYNAMODB_ENDPOINT=https://... (the TLS front) and

@@ -71,28 +71,22 @@ fi
 # Byte-compile the handler once, as a deployment would ship it, so no run pays for it.
 "$VENV/bin/python" -m compileall -q bench/python >/dev/null
 
-# The harness's own floors, when a C compiler is at hand (without one the table lacks those rows):
-# init of a C program that only asks for its first event, and the CPU per invocation of a C
-# program that makes the counter's exchanges and nothing else.
-stub=()
-if command -v "${CC:-cc}" >/dev/null 2>&1; then
-  mkdir -p bench/.build
-  for name in next-only invoke-floor; do
-    if [[ ! -x bench/.build/$name || bench/stub/$name.c -nt bench/.build/$name ]]; then
-      "${CC:-cc}" -O2 -Wall -o "bench/.build/$name" "bench/stub/$name.c"
-    fi
-  done
-  stub=(--stub bench/.build/next-only --floor bench/.build/invoke-floor)
-else
-  echo "bench.sh: no C compiler (${CC:-cc}): skipping the harness-floor rows" >&2
-fi
+# The harness's own floors (bench/floor/): init of a program that only asks for its first event,
+# and the CPU per invocation of one that makes the counter's exchanges and nothing else.
+cargo build --release --locked --package floor >&2
+stub=(--stub target/release/next_only --floor target/release/invoke_floor)
 
-# The cold visits' rehearsal of AWS's HTTPS path (bench/rehearse_aws_path.rs), built the way
-# sam build builds the bootstrap (cargo-lambda, release, the same target), so the two compare
-# and share every compiled dependency: only the crate itself and the link are new.
+# The cold visits' rehearsal of AWS's HTTPS path (bench/rehearse/), built the way sam build
+# builds the bootstrap (cargo-lambda, release, the target Cargo.toml's
+# [package.metadata.lambda.build] names, read from there), so the two compare and share every
+# compiled dependency: only the crate itself and the link are new.
 [[ -x .venv/bin/cargo-lambda ]] || die ".venv/bin/cargo-lambda missing: run make setup"
-PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --target x86_64-unknown-linux-gnu.2.26 \
-  --bin rehearse_aws_path >&2
+lambda_target=$(cargo metadata --locked --no-deps --format-version 1 | node -e '
+  const meta = JSON.parse(require("node:fs").readFileSync(0, "utf8"));
+  const root = meta.packages.find((p) => p.name === "cloudresumecounter");
+  process.stdout.write(root.metadata.lambda.build.target[0]);')
+PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --target "$lambda_target" \
+  --package rehearse_aws_path >&2
 readonly REHEARSAL=target/lambda/rehearse_aws_path/bootstrap
 
 echo "arm64 bootstrap: $ARM64_BOOTSTRAP, $(stat -c %s "$ARM64_BOOTSTRAP") bytes (x86_64:" \

@@ -3,8 +3,10 @@
 # with dynalite and the Runtime API emulator (tools/local/dev.js). No Docker, no AWS.
 # `scripts/dev.sh invoke FILE` (`make invoke`): the same build, then that one event through
 # the function (tools/local/invoke.js).
-# The build is `make test`'s own (`cargo test --no-run` also builds target/debug/bootstrap, with
-# the dev-dependencies' features), so running the tests afterwards compiles nothing again.
+# It builds the function alone (`cargo build --bin bootstrap`), not the tests: the first count
+# comes as soon as that is built. `cargo test` later builds its own copy of the dependencies,
+# since the dev-dependencies turn on features in them (aws-smithy-mocks adds the SDK HTTP
+# client's test-util, which changes serde_json, and everything built on them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +28,7 @@ command -v node >/dev/null || { echo "dev.sh: node not found; install Node.js 20
 
 if [[ -z "${BOOTSTRAP:-}" ]]; then
   # Cargo's progress goes to stderr, so `make invoke`'s stdout stays the function's answer.
-  cargo test --locked --no-run
+  cargo build --locked --bin bootstrap
   export BOOTSTRAP=target/debug/bootstrap
 fi
 exec node "tools/local/$tool.js" "$@"

@@ -31,12 +31,14 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const { fixture } = require('../tests/ua/fixture');
 
 const ROOT = path.resolve(__dirname, '..');
 const ISBOT = process.argv[2] ?? '5.2.3';
 const USER_AGENTS = process.argv[3] ?? '2.1.198';
 const WOOTHEE = process.argv[4] ?? '1.11.1';
+
+// isbot's fixtures as kept in tests/ua: `group <TAB> User-Agent` lines.
+const fixture = (file) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => l.slice(l.indexOf('\t') + 1));
 
 function run(cmd, args) {
   return execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
@@ -222,8 +224,8 @@ function main() {
 
     const corpus = [
       ...distinct,
-      ...fixture(path.join(ROOT, 'tests/ua/isbot-browsers.yml')),
-      ...fixture(path.join(ROOT, 'tests/ua/isbot-crawlers.yml')),
+      ...fixture(path.join(ROOT, 'tests/ua/isbot-browsers.txt')),
+      ...fixture(path.join(ROOT, 'tests/ua/isbot-crawlers.txt')),
     ];
     const upstream = patterns.map((original) => ({ original, rewritten: rewrite(original) }));
     const ours = ourRules().map((rule) => ({ ...rule, rewritten: rewrite(rule.pattern) }));

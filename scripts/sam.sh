@@ -10,6 +10,8 @@
 #                                    --guided, the parameters' descriptions first: its
 #                                    prompts show only their names
 #   scripts/sam.sh parameters        those descriptions, from template.yaml
+#   scripts/sam.sh region            fails, saying what to set, when no region is set where the
+#                                    SAM CLI and the AWS CLI read it (`make pipeline` runs it)
 # LAMBDA_RUNTIME=provided.al2 and LAMBDA_ARCHITECTURE=arm64 pass --parameter-overrides
 # LambdaRuntime=… Architecture=… to either; unset, samconfig.toml's parameters apply
 # (provided.al2023, x86_64). SAM_BUILD_DIR=DIR builds into DIR instead of .aws-sam/build (the
@@ -56,6 +58,17 @@ PY
 }
 [[ ${1:-} == parameters ]] && { parameter_notes; exit 0; }
 
+# The SAM CLI and the AWS CLI v1 read the region from AWS_DEFAULT_REGION or a profile, not from
+# AWS_REGION alone (the Lambda runtime sets that one; a shell may set only it).
+need_region() {
+  [[ -n ${AWS_DEFAULT_REGION:-} ]] && return
+  [[ -x .venv/bin/aws ]] || die ".venv/bin/aws missing: run scripts/setup-python.sh (make setup)"
+  [[ -n $(.venv/bin/aws configure get region 2>/dev/null) ]] && return
+  die "no region: set AWS_DEFAULT_REGION (or region in your AWS profile); the SAM CLI and the" \
+    "AWS CLI do not read AWS_REGION${AWS_REGION:+, which is $AWS_REGION here}"
+}
+[[ ${1:-} == region ]] && { need_region; exit 0; }
+
 # The venv's sam, cargo-lambda and zig (found by cargo-lambda as `python3 -m ziglang`) come first.
 PATH="$PWD/.venv/bin:$PATH"
 [[ -d "$HOME/.cargo/bin" ]] && PATH="$PATH:$HOME/.cargo/bin"
@@ -98,9 +111,10 @@ case ${1:-} in
     ;;
   deploy)
     shift
+    need_region
     for arg in "$@"; do [[ $arg == --guided || $arg == -g ]] && parameter_notes; done
     exec sam deploy "${overrides[@]}" "$@" ;;
-  *) die "usage: scripts/sam.sh build | deploy [sam deploy options] | parameters" ;;
+  *) die "usage: scripts/sam.sh build | deploy [sam deploy options] | parameters | region" ;;
 esac
 
 echo "sam.sh: $(sam --version); $(cargo-lambda lambda --version | awk '{print $1, $2}');" \

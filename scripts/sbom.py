@@ -76,7 +76,8 @@ def sbom() -> dict:
     metadata = json.loads(
         cargo("metadata", "--locked", "--offline", "--format-version", "1", "--filter-platform", TARGET)
     )
-    (root,) = [p for p in metadata["packages"] if p["id"] in metadata["workspace_members"]]
+    # The function's package: the workspace's root (its other members are the benchmark's).
+    (root,) = [p for p in metadata["packages"] if p["id"] == metadata["resolve"]["root"]]
     packages = {(p["name"], p["version"]): p for p in metadata["packages"]}
     lock = tomllib.loads((ROOT / "Cargo.lock").read_text(encoding="utf-8"))
     checksums = {(p["name"], p["version"]): p.get("checksum") for p in lock["package"]}

@@ -39,9 +39,9 @@ pub const ALLOWANCE: u8 = 3;
 /// together, and holds a loop that changes its User-Agent to ten per window.
 pub const DEFAULT_ADDRESS_CEILING: NonZeroU8 = NonZeroU8::new(10).unwrap();
 
-/// The most entries each tally (clients, addresses) remembers. The stage's throttle (10
-/// requests a second, bursts of 10) lets at most 6,010 hits through in the default ten-minute
-/// window, so at that window nothing unexpired is ever forgotten. Each tally's memory is
+/// The most entries each tally (clients, addresses) remembers. It holds every hit the stage's
+/// throttle (template.yaml) lets through in the default window, so at that window nothing
+/// unexpired is ever forgotten: tests/infra checks the product. Each tally's memory is
 /// reserved when the sandbox starts and never grows (only the pages in use become resident):
 /// 2^14 buckets of 17 bytes in its map and 8 bytes an entry in its queue, 0.31 MiB a tally,
 /// 0.625 MiB for both.

@@ -47,9 +47,9 @@ pub fn loader(endpoint: Option<&str>) -> ConfigLoader {
 /// [`loader`] as AWS's own endpoint gets it (only the PEM roots given, never the system's),
 /// with `roots_pem` in place of the Amazon roots and `endpoint` standing in for AWS's. No
 /// certificate made for a test chains to an Amazon root: this is how `tests/https.rs` and the
-/// benchmark's rehearsal shake hands through that code with a local TLS server. The function
-/// never calls it.
-#[doc(hidden)]
+/// benchmark's rehearsal shake hands through that code with a local TLS server. Only with the
+/// `stand-in-roots` feature, which the function is never built with.
+#[cfg(feature = "stand-in-roots")]
 pub fn loader_with_roots_in_place_of_amazons(endpoint: &str, roots_pem: &[u8]) -> ConfigLoader {
     loader_trusting(Some(endpoint), TrustedRoots::Only(roots_pem))
 }

@@ -15,14 +15,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::OnceLock;
 
+use aws_config::timeout::TimeoutConfig;
 use cloudresumecounter::request::Policy;
 use cloudresumecounter::response::Response;
 use cloudresumecounter::sdk;
 use cloudresumecounter::store::CounterStore;
 use cloudresumecounter::Counter;
-use common::{
-    body_json, body_text, client_from, dynalite, event, fresh_table, sdk_client, REQUEST_ID,
-};
+use common::{body_json, body_text, client_from, dynalite, event, patient_client, REQUEST_ID};
 use serde_json::Value;
 
 /// Two roots, each with an intermediate and a leaf for 127.0.0.1, made once per run.
@@ -145,20 +144,19 @@ fn read_json(from: &mut impl BufRead) -> Value {
 async fn counter_with(
     client: aws_sdk_dynamodb::Client,
 ) -> (Counter, aws_sdk_dynamodb::Client, String) {
-    let inspector = sdk_client(&dynalite().endpoint).await;
-    let table = fresh_table(&inspector).await;
+    let inspector = patient_client(&dynalite().endpoint).await;
+    let table = dynalite().fresh_table();
     let counter = Counter::new(CounterStore::new(client, &table), Policy::default());
     (counter, inspector, table)
 }
 
 /// The embedded-roots client of AWS's endpoint, trusting the stand-in root, sent to `front`.
+/// Without the SDK's timeouts: a handshake that outlived one on a busy machine would be retried,
+/// and these tests count hits and handshakes.
 async fn aws_path_client(front: &TlsFront) -> aws_sdk_dynamodb::Client {
     let stand_in_root = Pkis::root_pem(&pkis().stand_in);
-    client_from(sdk::loader_with_roots_in_place_of_amazons(
-        &front.endpoint,
-        &stand_in_root,
-    ))
-    .await
+    let loader = sdk::loader_with_roots_in_place_of_amazons(&front.endpoint, &stand_in_root);
+    client_from(loader.timeout_config(TimeoutConfig::disabled())).await
 }
 
 async fn hit(counter: &Counter) -> Response {
@@ -225,7 +223,7 @@ async fn a_server_that_leaves_out_its_intermediate_is_refused() {
 #[tokio::test]
 async fn a_custom_https_endpoint_trusts_the_system_roots_in_ssl_cert_file() {
     let mut front = TlsFront::start(&pkis().system);
-    let (counter, _, _) = counter_with(sdk_client(&front.endpoint).await).await;
+    let (counter, _, _) = counter_with(patient_client(&front.endpoint).await).await;
     let response = hit(&counter).await;
     assert_eq!(response.status(), 200, "{}", body_text(&response));
     assert_eq!(body_json(&response)["count"], 1);

@@ -11,8 +11,8 @@ use regex_automata::util::syntax;
 use std::cell::Cell;
 
 const RULES_TXT: &str = include_str!("rules.txt");
-const ISBOT_BROWSERS: &str = include_str!("../../tests/ua/isbot-browsers.yml");
-const ISBOT_CRAWLERS: &str = include_str!("../../tests/ua/isbot-crawlers.yml");
+const ISBOT_BROWSERS: &str = include_str!("../../tests/ua/isbot-browsers.txt");
+const ISBOT_CRAWLERS: &str = include_str!("../../tests/ua/isbot-crawlers.txt");
 const USER_AGENTS: &str = include_str!("../../tests/ua/user-agents.txt");
 /// Where a resume link is opened: social apps' in-app browsers and Android WebViews.
 const IN_APP_BROWSERS: &str = include_str!("../../tests/ua/in-app-browsers.txt");
@@ -24,48 +24,29 @@ const PHONES_AND_APPS: &str = include_str!("../../tests/ua/phones-and-apps.txt")
 /// A UA parser's test sets: `category <TAB> User-Agent`.
 const WOOTHEE: &str = include_str!("../../tests/ua/woothee.txt");
 
-/// In isbot's browser fixture, but tools that load pages for their own ends: set apart by
-/// src/crawler/ours.txt, each with its reason there.
-const TOOLS_IN_THE_BROWSER_FIXTURE: &[&str] = &[
-    "GTmetrix",
-    "YLT",
-    "Miniature.io/",
-    "Yahoo! Slurp",
-    "MozacFetch/",
-    "Amzn-User/",
-];
+/// Where the verdicts part from isbot's by decision: `kind <TAB> text` lines.
+const SET_APART: &str = include_str!("../../tests/ua/set-apart.txt");
 
-/// The command-line clients people test a deployed counter with: they count, by decision.
-const COMMAND_LINE_CLIENTS: &[&str] = &[
-    "curl/7.64.1",
-    "curl/8.11.1",
-    "Wget/1.21.4",
-    "Wget/1.21.3 (linux-gnu)",
-    "wget2/2.1.0",
-    "HTTPie/3.2.4",
-];
+/// The texts of one kind in [`SET_APART`]: `tool` (in isbot's browser fixture, but tools that
+/// load pages for their own ends: src/crawler/ours.txt sets them apart) or `command-line` (the
+/// clients people test a deployed counter with: they count, by decision).
+fn set_apart(kind: &str) -> Vec<&'static str> {
+    SET_APART
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split_once('\t'))
+        .filter(|(k, _)| *k == kind)
+        .map(|(_, text)| text)
+        .collect()
+}
 
 const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
-/// The YAML subset of isbot's fixtures: `group:` lines, then `  - value` lines.
-fn fixture(text: &'static str) -> Vec<(String, String)> {
-    let mut group = String::new();
-    let mut out = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        if let Some(value) = line.trim_start().strip_prefix("- ") {
-            let value = if value.starts_with('"') {
-                serde_json::from_str(value).expect("a JSON string")
-            } else if let Some(inner) = value.strip_prefix('\'') {
-                inner.strip_suffix('\'').unwrap().replace("''", "'")
-            } else {
-                value.to_owned()
-            };
-            out.push((group.clone(), value));
-        } else {
-            group = line.trim_end_matches(':').trim_matches('"').to_owned();
-        }
-    }
-    out
+/// isbot's fixtures as `group <TAB> User-Agent` lines.
+fn fixture(text: &'static str) -> Vec<(&'static str, &'static str)> {
+    text.lines()
+        .map(|line| line.split_once('\t').expect("group <TAB> User-Agent"))
+        .collect()
 }
 
 /// The rules, one engine each: `(kind, regex, line)`.
@@ -172,20 +153,16 @@ fn every_embedded_dfa_is_valid() {
 fn every_browser_in_isbots_fixture_counts_but_the_tools() {
     let fixture = fixture(ISBOT_BROWSERS);
     assert!(fixture.len() > 500, "{}", fixture.len());
-    let mut tools = Vec::new();
+    let (set_apart, mut tools) = (set_apart("tool"), Vec::new());
     for (group, ua) in &fixture {
-        if TOOLS_IN_THE_BROWSER_FIXTURE.iter().any(|t| ua.contains(t)) {
+        if set_apart.iter().any(|t| ua.contains(t)) {
             assert_does_not_count(ua, group);
             tools.push(ua);
         } else {
             assert_counts(ua, group);
         }
     }
-    assert_eq!(
-        tools.len(),
-        TOOLS_IN_THE_BROWSER_FIXTURE.len(),
-        "{tools:#?}"
-    );
+    assert_eq!(tools.len(), set_apart.len(), "{tools:#?}");
 }
 
 #[test]
@@ -334,7 +311,9 @@ fn crawlers_in_an_android_browsers_shape_are_caught() {
 
 #[test]
 fn command_line_clients_and_no_user_agent_count() {
-    for ua in COMMAND_LINE_CLIENTS.iter().chain(&[""]) {
+    let clients = set_apart("command-line");
+    assert!(clients.len() >= 3, "curl, Wget and HTTPie: {clients:?}");
+    for ua in clients.iter().chain(&[""]) {
         assert_counts(ua, "command-line client");
     }
     // GitHub's image proxy, fetching a README's image for each view.
@@ -345,10 +324,10 @@ fn command_line_clients_and_no_user_agent_count() {
 
 #[test]
 fn every_crawler_in_isbots_fixture_but_the_command_line_clients_is_caught() {
-    let fixture = fixture(ISBOT_CRAWLERS);
+    let (fixture, clients) = (fixture(ISBOT_CRAWLERS), set_apart("command-line"));
     let judged: Vec<_> = fixture
         .iter()
-        .filter(|(_, ua)| !COMMAND_LINE_CLIENTS.contains(&ua.as_str()))
+        .filter(|(_, ua)| !clients.contains(ua))
         .collect();
     assert!(judged.len() > 600, "{}", judged.len());
     let counted: Vec<_> = judged.iter().filter(|(_, ua)| !is_crawler(ua)).collect();
@@ -394,7 +373,7 @@ fn the_dfas_agree_with_each_rule_run_on_its_own() {
     let fixtures = fixture(ISBOT_BROWSERS)
         .into_iter()
         .chain(fixture(ISBOT_CRAWLERS))
-        .map(|(_, ua)| ua);
+        .map(|(_, ua)| ua.to_owned());
     let mut samples: Vec<String> = fixtures
         .chain(USER_AGENTS.lines().map(str::to_owned))
         .chain(IN_APP_BROWSERS.lines().map(str::to_owned))

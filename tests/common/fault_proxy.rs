@@ -1,6 +1,7 @@
 //! A TCP proxy in front of dynalite that can be told to fail the way a real dependency does:
 //! refuse connections, accept and never answer, answer HTTP 500, or throttle.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -26,6 +27,7 @@ pub enum Fault {
 pub struct FaultProxy {
     pub endpoint: String,
     fault: Arc<watch::Sender<Fault>>,
+    lost: Arc<AtomicU64>,
 }
 
 impl FaultProxy {
@@ -35,12 +37,19 @@ impl FaultProxy {
         let listener = bind(0).await;
         let port = listener.local_addr().unwrap().port();
         let (fault, _) = watch::channel(Fault::None);
-        let fault = Arc::new(fault);
-        tokio::spawn(accept_loop(listener, port, upstream, Arc::clone(&fault)));
+        let (fault, lost) = (Arc::new(fault), Arc::default());
+        let loop_state = (Arc::clone(&fault), Arc::clone(&lost));
+        tokio::spawn(accept_loop(listener, port, upstream, loop_state));
         FaultProxy {
             endpoint: format!("http://127.0.0.1:{port}"),
             fault,
+            lost,
         }
+    }
+
+    /// How many requests dynalite applied under [`Fault::LoseResponse`] whose answers were lost.
+    pub fn answers_lost(&self) -> u64 {
+        self.lost.load(Ordering::SeqCst)
     }
 
     /// Switches the fault; connections opened under the previous one are dropped, as a
@@ -63,7 +72,7 @@ async fn accept_loop(
     mut listener: TcpListener,
     port: u16,
     upstream: String,
-    fault: Arc<watch::Sender<Fault>>,
+    (fault, lost): (Arc<watch::Sender<Fault>>, Arc<AtomicU64>),
 ) {
     let mut changes = fault.subscribe();
     loop {
@@ -81,7 +90,8 @@ async fn accept_loop(
                 let Ok((client, _)) = accepted else { continue };
                 let current = *changes.borrow();
                 let closed_on_change = fault.subscribe();
-                tokio::spawn(serve(client, current, upstream.clone(), closed_on_change));
+                let lost = Arc::clone(&lost);
+                tokio::spawn(serve(client, current, upstream.clone(), closed_on_change, lost));
             }
             changed = changes.changed() => if changed.is_err() { return },
         }
@@ -93,6 +103,7 @@ async fn serve(
     fault: Fault,
     upstream: String,
     mut changes: watch::Receiver<Fault>,
+    lost: Arc<AtomicU64>,
 ) {
     let work = async {
         match fault {
@@ -107,7 +118,11 @@ async fn serve(
             }
             Fault::Http500 => answer_every_request(&mut client, HTTP_500).await,
             Fault::Throttle => answer_every_request(&mut client, &throttled()).await,
-            Fault::LoseResponse => forward_one_and_drop_the_answer(&mut client, &upstream).await,
+            Fault::LoseResponse => {
+                if forward_one_and_drop_the_answer(&mut client, &upstream).await {
+                    lost.fetch_add(1, Ordering::SeqCst);
+                }
+            }
             Fault::Refuse => {}
         }
     };
@@ -147,17 +162,16 @@ async fn answer_every_request(client: &mut TcpStream, response: &str) {
 }
 
 /// Reads one request, has dynalite apply it, waits for the whole answer, and then closes
-/// the client's connection without a byte of it: a response lost on the way back.
-async fn forward_one_and_drop_the_answer(client: &mut TcpStream, upstream: &str) {
+/// the client's connection without a byte of it: a response lost on the way back. Whether
+/// dynalite answered, so applied it.
+async fn forward_one_and_drop_the_answer(client: &mut TcpStream, upstream: &str) -> bool {
     let Some(request) = read_message(client).await else {
-        return;
+        return false;
     };
     let Ok(mut server) = TcpStream::connect(upstream).await else {
-        return;
+        return false;
     };
-    if server.write_all(&request).await.is_ok() {
-        let _ = read_message(&mut server).await;
-    }
+    server.write_all(&request).await.is_ok() && read_message(&mut server).await.is_some()
 }
 
 /// One whole HTTP/1.1 message (head and `content-length` body) from `stream`.

@@ -7,19 +7,17 @@ pub mod fault_proxy;
 use std::cell::RefCell;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once, OnceLock};
 
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 
+use aws_config::timeout::TimeoutConfig;
 use aws_config::ConfigLoader;
 use aws_sdk_dynamodb::config::{Credentials, Region};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
-    ScalarAttributeType, TableStatus,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use cloudresumecounter::allow_list::AllowList;
@@ -72,6 +70,43 @@ pub fn event_json(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
+/// What the function answers an `events/` file on a page with no hits yet: a row of
+/// `events/outcomes.tsv`.
+pub struct Outcome {
+    pub file: String,
+    pub status: u16,
+    /// `counted`, `read` or the error code.
+    pub outcome: String,
+    pub svg: bool,
+    /// The page counted or read (a 200 only).
+    pub page: Option<String>,
+}
+
+impl Outcome {
+    pub fn counted(&self) -> bool {
+        self.outcome == "counted"
+    }
+}
+
+pub fn event_outcomes() -> Vec<Outcome> {
+    let path = repo_root().join("events/outcomes.tsv");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            Outcome {
+                file: fields[0].to_owned(),
+                status: fields[1].parse().expect("a status"),
+                outcome: fields[2].to_owned(),
+                svg: fields[3] == "svg",
+                page: fields.get(4).map(|page| (*page).to_owned()),
+            }
+        })
+        .collect()
+}
+
 pub fn all_event_names() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(repo_root().join("events"))
         .expect("events/ exists")
@@ -111,8 +146,8 @@ fn the_key(key: Option<&std::collections::HashMap<String, AttributeValue>>) -> S
     }
 }
 
-/// A DynamoDB that accepts only the contract's exact UpdateItem (`ADD hits :1`, the new
-/// value back, answered `hits = 7`) and GetItem (eventually consistent, only `hits`,
+/// A DynamoDB that accepts only the contract's exact UpdateItem (`ADD hits :inc`, `:inc` = 1,
+/// the new value back, answered `hits = 7`) and GetItem (eventually consistent, only `hits`,
 /// answered `hits = 9`), noting each key.
 pub struct Dynamo {
     pub write: Rule,
@@ -185,9 +220,11 @@ pub fn allowing(list: &str) -> Policy {
 }
 
 /// A dynalite on 127.0.0.1, started on first use and stopped when the test binary exits
-/// (tools/local/dynalite.js exits when the pipe to its standard input closes).
+/// (tools/local/dynalite.js exits when the pipe to its standard input closes). That pipe also
+/// asks it for tables, so the table's schema is written once, in dynalite.js.
 pub struct Dynalite {
     pub endpoint: String,
+    tables: Mutex<(ChildStdin, BufReader<ChildStdout>)>,
     _process: Child,
 }
 
@@ -214,22 +251,51 @@ fn start_dynalite() -> Dynalite {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap_or_else(|err| cannot_run_node(&script, err));
-    let mut line = String::new();
-    BufReader::new(process.stdout.take().unwrap())
-        .read_line(&mut line)
-        .expect("dynalite.js output");
-    let ready: Value = serde_json::from_str(&line).unwrap_or_else(|_| {
+    let mut answers = BufReader::new(process.stdout.take().unwrap());
+    let ready = read_answer(&mut answers).unwrap_or_else(|| {
         panic!("dynalite did not start (see its message above); run `make setup` or `npm ci`")
     });
     Dynalite {
         endpoint: ready["endpoint"].as_str().unwrap().to_owned(),
+        tables: Mutex::new((process.stdin.take().unwrap(), answers)),
         _process: process,
+    }
+}
+
+fn read_answer(answers: &mut BufReader<ChildStdout>) -> Option<Value> {
+    let mut line = String::new();
+    answers.read_line(&mut line).expect("dynalite.js output");
+    serde_json::from_str(&line).ok()
+}
+
+impl Dynalite {
+    /// A new, empty counter table, ACTIVE, so tests never see each other's hits.
+    pub fn fresh_table(&self) -> String {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let table = format!("Hits{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        let mut pipe = self.tables.lock().unwrap();
+        let (requests, answers) = &mut *pipe;
+        writeln!(requests, "table {table}").expect("dynalite.js reads its pipe");
+        let answer = read_answer(answers);
+        assert_eq!(
+            answer.as_ref().and_then(|a| a["table"].as_str()),
+            Some(table.as_str()),
+            "dynalite.js creating {table}: {answer:?}"
+        );
+        table
     }
 }
 
 /// The function's own SDK set-up (timeouts, retries, HTTP client) pointed at `endpoint`.
 pub async fn sdk_client(endpoint: &str) -> Client {
     client_from(sdk::loader(Some(endpoint))).await
+}
+
+/// The function's SDK set-up without its timeouts, for tests that count: on a busy machine an
+/// attempt can outlive the 500 ms attempt timeout, and its retry counts the hit again (the
+/// trade-off the README documents), so a count would depend on the load. Only an error retries.
+pub async fn patient_client(endpoint: &str) -> Client {
+    client_from(sdk::loader(Some(endpoint)).timeout_config(TimeoutConfig::disabled())).await
 }
 
 /// The client of an SDK set-up, with the fixed region and credentials a local emulator accepts.
@@ -242,47 +308,6 @@ pub async fn client_from(loader: ConfigLoader) -> Client {
     sdk::client_for(&sdk_config)
 }
 
-/// A new, empty counter table on the shared dynalite, so tests never see each other's hits.
-pub async fn fresh_table(client: &Client) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let table = format!("Hits{}", NEXT.fetch_add(1, Ordering::Relaxed));
-    client
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(store::KEY_ATTRIBUTE)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name(store::KEY_ATTRIBUTE)
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("CreateTable on dynalite");
-    // dynalite creates tables asynchronously even with --createTableMs 0; until the table is
-    // ACTIVE an UpdateItem gets ResourceNotFoundException.
-    for _ in 0..200 {
-        let described = client.describe_table().table_name(&table).send().await;
-        let status = described
-            .ok()
-            .and_then(|d| d.table)
-            .and_then(|t| t.table_status);
-        if status == Some(TableStatus::Active) {
-            return table;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-    panic!("table {table} did not become ACTIVE on dynalite");
-}
-
 /// A counter wired to a fresh table on the shared dynalite, plus a client to inspect it.
 pub struct LocalCounter {
     pub counter: Counter,
@@ -292,8 +317,8 @@ pub struct LocalCounter {
 
 impl LocalCounter {
     pub async fn new(policy: Policy) -> Self {
-        let client = sdk_client(&dynalite().endpoint).await;
-        let table = fresh_table(&client).await;
+        let client = patient_client(&dynalite().endpoint).await;
+        let table = dynalite().fresh_table();
         let store = CounterStore::new(client.clone(), &table);
         LocalCounter {
             counter: Counter::new(store, policy),

@@ -10,15 +10,14 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { isbot } = require('isbot');
 const { ROOT, hitEvent, useFunction } = require('./helpers');
-const { fixture: fixtureAt } = require('../ua/fixture');
-
-const fixture = (name) => fixtureAt(path.join(ROOT, 'tests/ua', name));
 const lines = (name) => fs.readFileSync(path.join(ROOT, 'tests/ua', name), 'utf8').split('\n').filter(Boolean);
-
-// Tools in isbot's browser fixture that load pages for their own ends (src/crawler/ours.txt).
-const TOOLS = ['GTmetrix', 'YLT', 'Miniature.io/', 'Yahoo! Slurp', 'MozacFetch/', 'Amzn-User/'];
-// Counted by decision, where isbot calls them bots: how people try a deployed counter.
-const COMMAND_LINE = /^(curl|wget2?|httpie)\/[\w.-]+( \([\w.-]+\))?$/i;
+// isbot's fixtures, `group <TAB> User-Agent` lines.
+const fixture = (name) => lines(name).map((line) => line.slice(line.indexOf('\t') + 1));
+// Where the verdicts part from isbot's by decision (tests/ua/set-apart.txt says why): tools in
+// isbot's browser fixture that do not count, and command-line clients that do.
+const setApart = (kind) => lines('set-apart.txt').filter((l) => !l.startsWith('#')).map((l) => l.split('\t')).filter(([k]) => k === kind).map(([, text]) => text);
+const TOOLS = setApart('tool');
+const COMMAND_LINE = setApart('command-line');
 
 const fn = useFunction();
 let n = 0;
@@ -36,15 +35,15 @@ test('the verdicts agree with the npm package isbot, but for our own rules', asy
   // isbot refuses for a word in the device's name or the app's tag (src/crawler/shape.rs).
   const ours = [...lines('scripts-and-crawlers.txt').filter((ua) => !isbot(ua)), ...lines('phones-and-apps.txt')];
   const corpora = [
-    ...fixture('isbot-browsers.yml').filter((ua) => !TOOLS.some((tool) => ua.includes(tool))),
+    ...fixture('isbot-browsers.txt').filter((ua) => !TOOLS.some((tool) => ua.includes(tool))),
     ...lines('user-agents.txt'),
     ...lines('in-app-browsers.txt'),
-    ...fixture('isbot-crawlers.yml'),
+    ...fixture('isbot-crawlers.txt'),
     ...lines('scripts-and-crawlers.txt'),
   ].filter((ua) => !ours.includes(ua));
   const differ = [];
   for (const ua of corpora) {
-    if ((await counted(ua)) === isbot(ua) && !COMMAND_LINE.test(ua)) differ.push(ua);
+    if ((await counted(ua)) === isbot(ua) && !COMMAND_LINE.includes(ua)) differ.push(ua);
   }
   assert.deepEqual(differ, []);
   t.diagnostic(`${corpora.length} User-Agents, verdicts as isbot's`);

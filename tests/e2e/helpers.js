@@ -24,24 +24,20 @@ const SVG_HEADERS = { 'content-type': 'image/svg+xml', 'cache-control': 'no-cach
 const image = (count, isCounted) => ({ status: 200, headers: SVG_HEADERS, svg: count, counted: isCounted });
 const rejected = (status, error, extraHeaders = {}) => ({ status, headers: { ...HEADERS, ...extraHeaders }, error });
 
-// What each fixture gets back when its page has no hits yet (events.test.js adds what the
-// table already held; invoke.test.js gives each file a data folder of its own).
-const EXPECTED = {
-  'control-char-path.json': rejected(400, 'invalid_path'),
-  'crawler-get.json': read(0),
-  'duplicate-path.json': rejected(400, 'ambiguous_path'),
-  'empty-path.json': rejected(400, 'missing_path'),
-  'extra-params.json': counted(1),
-  'format-char-path.json': rejected(400, 'invalid_path'),
-  'get-counter.json': counted(1),
-  'max-length-path.json': counted(1),
-  'missing-path.json': rejected(400, 'missing_path'),
-  'post-counter.json': rejected(405, 'method_not_allowed', { allow: 'GET' }),
-  'svg-counter.json': image(1, true),
-  'too-long-path.json': rejected(400, 'path_too_long'),
-  'unicode-path.json': counted(1),
-  'view-count.json': read(0),
-};
+// What each fixture gets back when its page has no hits yet, from events/outcomes.tsv
+// (events.test.js adds what the table already held; invoke.test.js gives each file a data
+// folder of its own).
+function expectedOutcomes() {
+  const text = fs.readFileSync(path.join(ROOT, 'events/outcomes.tsv'), 'utf8');
+  const rows = text.split('\n').filter((line) => line && !line.startsWith('#')).map((line) => line.split('\t'));
+  return Object.fromEntries(rows.map(([file, status, outcome, format]) => {
+    const isCounted = outcome === 'counted';
+    if (status !== '200') return [file, rejected(Number(status), outcome, status === '405' ? { allow: 'GET' } : {})];
+    if (format === 'svg') return [file, image(Number(isCounted), isCounted)];
+    return [file, isCounted ? counted(1) : read(0)];
+  }));
+}
+const EXPECTED = expectedOutcomes();
 
 // Checks a proxy result against an EXPECTED entry: exact status, exact header set, exact body.
 function assertResponse(result, expected, label) {

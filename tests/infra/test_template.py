@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conftest import as_list, default_stage, get_att, only_resource, statements, transform
+from conftest import ROOT, as_list, default_stage, get_att, only_resource, statements, transform
 from intrinsics import deployed_resources, evaluate, parameter_values
 
 FUNCTION = "CounterFunction"
@@ -68,7 +68,7 @@ def test_function_runs_on_the_architecture_chosen(sam_template, architecture):
 
 
 def test_function_has_the_timeout_the_fault_tests_assume(cfn):
-    # tests/faults.rs's LAMBDA_TIMEOUT: the SDK's attempts must end before it.
+    # tests/it/faults.rs's LAMBDA_TIMEOUT: the SDK's attempts must end before it.
     assert function(cfn)["Timeout"] == 3
 
 
@@ -183,6 +183,17 @@ def test_http_api_is_throttled_to_10_rps_burst_10(cfn):
     for route, override in stage.get("RouteSettings", {}).items():
         assert override.get("ThrottlingRateLimit", 10) <= 10, route
         assert override.get("ThrottlingBurstLimit", 10) <= 10, route
+
+
+def test_the_repeat_record_holds_what_the_throttle_lets_through_in_the_default_window(cfn):
+    # src/repeat.rs's CAPACITY is sized so that, at the default window, it never forgets a
+    # client that has not expired: the throttle's rate times the window must fit in it.
+    source = (ROOT / "src/repeat.rs").read_text(encoding="utf-8")
+    capacity = int(re.search(r"pub const CAPACITY: usize = ([\d_]+);", source)[1].replace("_", ""))
+    window = int(re.search(r"DEFAULT_WINDOW: Duration = Duration::from_secs\((\d+)\)", source)[1])
+    _, stage = default_stage(cfn)
+    rate = stage["DefaultRouteSettings"]["ThrottlingRateLimit"]
+    assert rate * window <= capacity, (rate, window, capacity)
 
 
 # --- the table ------------------------------------------------------------------------------

@@ -185,8 +185,15 @@ fn with_the_templates_defaults_the_binary_counts_a_visit_and_only_reads_for_a_cr
         &["get-counter.json", "crawler-get.json"],
     );
     assert_eq!(results[0]["statusCode"], 200, "{results:?}");
-    assert_eq!(body(&results[0]), json!({"count": 1, "counted": true}));
-    assert_eq!(body(&results[1]), json!({"count": 1, "counted": false}));
+    let (hit, read) = (body(&results[0]), body(&results[1]));
+    assert_eq!(
+        (&hit["counted"], &read["counted"]),
+        (&json!(true), &json!(false))
+    );
+    // The read sees the hit: 1, or 2 if an attempt outlived the function's attempt timeout on a
+    // busy machine and its retry counted again (no test may depend on a timeout not firing).
+    assert!(hit["count"].as_u64().is_some_and(|n| n >= 1), "{hit}");
+    assert_eq!(read["count"], hit["count"]);
 
     // One JSON line per request, written by the subscriber main installs.
     let messages: Vec<&str> = logs

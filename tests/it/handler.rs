@@ -3,8 +3,8 @@
 //! status and code with no DynamoDB call, and each class of DynamoDB failure.
 
 use crate::common::{
-    allowing, body_json, body_text, event, get_with_query, header, mocked_counter, Dynamo,
-    MOCK_TABLE as TABLE, REQUEST_ID,
+    allowing, body_json, body_text, event, event_outcomes, get_with_query, header, mocked_counter,
+    Dynamo, MOCK_TABLE as TABLE, REQUEST_ID,
 };
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::ErrorMetadata;
@@ -42,14 +42,11 @@ fn keys(keys: &[&str]) -> Vec<String> {
 
 #[tokio::test]
 async fn each_answered_fixture_sends_its_one_exact_call() {
-    let cases = [
-        ("get-counter.json", true, "/index.html"),
-        ("extra-params.json", true, "/blog/post-1"),
-        ("unicode-path.json", true, "/café/€/📄"),
-        ("view-count.json", false, "/index.html"),
-        ("crawler-get.json", false, "/index.html"),
-    ];
-    for (name, counted, key) in cases {
+    let outcomes = event_outcomes();
+    let answered = outcomes.iter().filter(|o| o.status == 200 && !o.svg);
+    for expected in answered {
+        let (name, counted) = (expected.file.as_str(), expected.counted());
+        let key = expected.page.as_deref().expect("a page");
         let (response, writes, reads) = send(event(name), Policy::default()).await;
         assert_eq!(response.status(), 200, "{name}");
         assert_json_headers(&response);
@@ -98,38 +95,13 @@ async fn a_page_never_counted_reads_0() {
 #[tokio::test]
 async fn every_rejection_has_its_status_and_code_and_calls_nothing() {
     let huge = get_with_query(&format!("path=%2F{}", "a".repeat(70_000)));
-    let cases = [
-        (
-            event("post-counter.json"),
-            Policy::default(),
-            405,
-            "method_not_allowed",
-        ),
+    // The refused event files, then what no file sends.
+    let refused = event_outcomes().into_iter().filter(|o| o.status != 200);
+    let mut cases: Vec<_> = refused
+        .map(|o| (event(&o.file), Policy::default(), o.status, o.outcome))
+        .collect();
+    let more = [
         (huge, Policy::default(), 414, "query_too_long"),
-        (
-            event("missing-path.json"),
-            Policy::default(),
-            400,
-            "missing_path",
-        ),
-        (
-            event("duplicate-path.json"),
-            Policy::default(),
-            400,
-            "ambiguous_path",
-        ),
-        (
-            event("too-long-path.json"),
-            Policy::default(),
-            400,
-            "path_too_long",
-        ),
-        (
-            event("control-char-path.json"),
-            Policy::default(),
-            400,
-            "invalid_path",
-        ),
         (
             get_with_query("path=%FF%FE"),
             Policy::default(),
@@ -155,6 +127,9 @@ async fn every_rejection_has_its_status_and_code_and_calls_nothing() {
             "path_not_allowed",
         ),
     ];
+    cases.extend(
+        more.map(|(request, policy, status, error)| (request, policy, status, error.to_owned())),
+    );
     for (request, policy, status, error) in cases {
         let mut as_svg = request.clone();
         as_svg.raw_query.push_str("&format=svg");

@@ -3,12 +3,14 @@
 // and `make dev` get a local DynamoDB.
 //
 // As a module: `const db = await startDynalite({ table, path })` → { endpoint, port, call(),
-// retries(), close() }.
+// retries(), updates(), close() }.
 // As a command: `node tools/local/dynalite.js [--table NAME] [--path DIR] [--port N]`
 // prints one JSON line {"endpoint": "...", "port": N} once the table is ACTIVE, then serves
 // until SIGINT/SIGTERM, or, when its standard input is a pipe, until that pipe closes (so a
 // test process that dies, taking the pipe with it, never leaves a dynalite behind). From a
-// terminal or a script, with or without `&`, it just serves.
+// terminal or a script, with or without `&`, it just serves. On that pipe, each line
+// `table NAME` creates another counter table and is answered {"table": NAME} once it is ACTIVE
+// (or {"error": "..."}): how the Rust tests get a table of their own with this one schema.
 
 const fs = require('node:fs');
 const http = require('node:http');
@@ -92,11 +94,15 @@ async function startDynalite({ table, path: dataDir, port = 0 } = {}) {
   server.keepAliveTimeout = 60_000;
   server.headersTimeout = 65_000;
   // The SDK numbers its attempts (`amz-sdk-request: attempt=N; max=M`): one numbered past 1 is
-  // a retry, which the benchmark's instruction counts must not include.
+  // a retry, which the benchmark's instruction counts must not include. Every UpdateItem that
+  // arrives is applied: the tests compare a count with these, not with the requests they sent,
+  // since a retry after an attempt timed out on a busy machine counts again.
   let retries = 0;
+  let updates = 0;
   server.on('request', (req) => {
     const attempt = /attempt=(\d+)/.exec(req.headers['amz-sdk-request'] || '');
     if (attempt && Number(attempt[1]) > 1) retries++;
+    if (req.headers['x-amz-target'] === 'DynamoDB_20120810.UpdateItem') updates++;
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -109,6 +115,7 @@ async function startDynalite({ table, path: dataDir, port = 0 } = {}) {
     endpoint: `http://127.0.0.1:${actualPort}`,
     call: (target, body) => dynamoCall(actualPort, target, body),
     retries: () => retries,
+    updates: () => updates,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -137,7 +144,17 @@ async function main() {
   if (stdin.isFIFO() || stdin.isSocket()) {
     process.stdin.on('end', stop);
     process.stdin.on('error', stop);
-    process.stdin.resume();
+    let pending = '';
+    process.stdin.setEncoding('utf8').on('data', (chunk) => {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop();
+      for (const line of lines) {
+        const table = line.match(/^table (\S+)$/)?.[1];
+        const answer = (fields) => process.stdout.write(JSON.stringify(fields) + '\n');
+        if (!table) answer({ error: `unknown command: ${line}` });
+        else ensureTable(db.port, table).then(() => answer({ table }), (err) => answer({ error: err.message }));
+      }
+    });
   }
 }
 

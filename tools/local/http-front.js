@@ -6,8 +6,8 @@
 //
 // Like the template's API: one route, `GET /counter` (anything else is 404 {"message":"Not
 // Found"} without invoking the function); a function error or timeout is 500
-// {"message":"Internal Server Error"}; CorsConfiguration (AllowOrigins '*', AllowMethods
-// GET/OPTIONS, MaxAge 600) answers preflight itself and sets the CORS headers on responses to
+// {"message":"Internal Server Error"}; the template's CorsConfiguration (read from it: AllowOrigins
+// '*', its AllowMethods and MaxAge) answers preflight itself and sets the CORS headers on responses to
 // requests that carry an Origin header, ignoring any the function sets.
 // `allowedOrigins` (the template's AllowedOrigins, split at commas as its Fn::Split does; empty:
 // '*') allows only those: a listed Origin is echoed back, any other gets no CORS headers, and
@@ -26,15 +26,31 @@ const { randomBytes } = require('node:crypto');
 const { performance } = require('node:perf_hooks');
 
 const ROUTE = { method: 'GET', path: '/counter' };
-// Mirrors template.yaml's CounterApi CorsConfiguration. It sets no AllowHeaders, so preflight
-// answers carry no access-control-allow-headers: a page that adds a non-simple request header
-// fails here as it would against the real API.
-const CORS = { allowOrigin: '*', allowMethods: 'GET,OPTIONS', allowHeaders: '', maxAge: '600' };
-
 const TEMPLATE = path.resolve(__dirname, '../../template.yaml');
+const readTemplate = () => fs.readFileSync(TEMPLATE, 'utf8');
+
+// The HTTP API's CorsConfiguration, read from the template: its branch without AllowedOrigins
+// (AllowOrigins '*'), whose methods, max age and headers the branch with them must share, as
+// this front applies one set to both. A template without AllowHeaders gives preflight answers
+// no access-control-allow-headers: a page that adds a non-simple request header fails here as
+// it would against the real API.
+function corsConfiguration(template = readTemplate()) {
+  const block = template.match(/\n( +)CorsConfiguration: !If\n((?:\1 +.*\n)+)/);
+  if (!block) throw new Error('template.yaml: no CorsConfiguration: !If');
+  const all = (name) => [...block[2].matchAll(new RegExp(`^[ -]+${name}: (.*)$`, 'gm'))].map((m) => m[1]);
+  const one = (name, fallback) => {
+    const values = [...new Set(all(name))];
+    if (values.length > 1) throw new Error(`template.yaml: the CorsConfiguration branches differ in ${name}`);
+    return values.length ? values[0] : fallback;
+  };
+  const list = (text) => text.replace(/^\[|\]$/g, '').split(',').map((v) => v.trim()).filter(Boolean).join(',');
+  if (!all('AllowOrigins').includes('["*"]')) throw new Error('template.yaml: no CorsConfiguration branch allows "*"');
+  return { allowOrigin: '*', allowMethods: list(one('AllowMethods', '')), allowHeaders: list(one('AllowHeaders', '')), maxAge: one('MaxAge', '') };
+}
+const CORS = corsConfiguration();
 
 // The stage's rate and burst, read from the template rather than copied from it.
-function stageThrottle(template = fs.readFileSync(TEMPLATE, 'utf8')) {
+function stageThrottle(template = readTemplate()) {
   const settings = template.match(/\n( +)DefaultRouteSettings:\n((?:\1 +.*\n)+)/);
   const limit = (name) => {
     const m = settings && settings[2].match(new RegExp(`^ +${name}: (\\d+(?:\\.\\d+)?)$`, 'm'));
@@ -255,4 +271,4 @@ async function startHttpFront({ invoke, port = 0, cors = true, allowedOrigins = 
   };
 }
 
-module.exports = { startHttpFront, stageThrottle, tokenBucket, toEvent, fromResult, queryParameters, allowOriginFor };
+module.exports = { startHttpFront, stageThrottle, corsConfiguration, tokenBucket, toEvent, fromResult, queryParameters, allowOriginFor };

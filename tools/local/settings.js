@@ -8,16 +8,16 @@ const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '../..');
 
-// Passed to the function when set here, as the template would set them on AWS.
-const FUNCTION_SETTINGS = [
-  'COUNTER_ALLOWED_PATHS',
-  'COUNTER_COUNT_CRAWLERS',
-  'COUNTER_ALLOWED_ORIGINS',
-  'COUNTER_MAX_PATH_BYTES',
-  'COUNTER_REPEAT_WINDOW_SECONDS',
-  'COUNTER_HITS_PER_ADDRESS',
-  'AWS_LAMBDA_LOG_LEVEL',
-];
+// The settings passed to the function when set here, as the template sets them on AWS: the
+// function's Environment Variables in template.yaml (but the table and endpoint, which these
+// tools choose), and the log level Lambda derives from its LoggingConfig.
+function functionSettings(template = fs.readFileSync(path.join(ROOT, 'template.yaml'), 'utf8')) {
+  const block = template.match(/\n( +)Environment:\n\1  Variables:\n((?:\1    .*\n)+)/);
+  if (!block) throw new Error('template.yaml: no Environment: Variables: block');
+  const names = [...block[2].matchAll(/^ +([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]);
+  return [...names.filter((name) => !['DYNAMODB_TABLE', 'DYNAMODB_ENDPOINT'].includes(name)), 'AWS_LAMBDA_LOG_LEVEL'];
+}
+const FUNCTION_SETTINGS = functionSettings();
 
 function settingsFrom(env) {
   return {
@@ -85,4 +85,4 @@ function claimDataDir(dir) {
   };
 }
 
-module.exports = { ROOT, settingsFrom, functionEnv, shown, servingEndpoint, claimDataDir };
+module.exports = { ROOT, functionSettings, settingsFrom, functionEnv, shown, servingEndpoint, claimDataDir };

@@ -24,7 +24,7 @@ use aws_config::timeout::TimeoutConfig;
 use cloudresumecounter::config::Config;
 use cloudresumecounter::{runtime, sdk, telemetry, Counter};
 
-const AMAZON_TRUST_ROOTS: &[u8] = include_bytes!("../src/amazon-trust-roots.pem");
+const AMAZON_TRUST_ROOTS: &[u8] = include_bytes!("../../../src/amazon-trust-roots.pem");
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
