@@ -18,7 +18,7 @@ help:
 	@echo "make lint    cargo fmt --all --check, clippy -D warnings, cargo-deny (offline), checkov, cfn-lint I3510 and"
 	@echo "             parliament on the templates, check-jsonschema, zizmor and shellcheck on the workflows"
 	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26 (LAMBDA_ARCHITECTURE=arm64: Graviton)"
-	@echo "make build-arm64  the arm64 artifact into .aws-sam/arm64/, for make test-arm64"
+	@echo "make build-arm64  the arm64 artifact into .aws-sam/arm64/build/, for make test-arm64"
 	@echo "make deploy  build, then sam deploy (needs AWS and a region; DEPLOY_ARGS=--guided the first time)"
 	@echo "make pipeline  create or update the CodePipeline stack (needs AWS and a region; PIPELINE_ARGS=...)"
 	@echo "make github-oidc  create or update GitHub Actions' OIDC roles and bucket (needs AWS; GITHUB_OIDC_ARGS=...),"
@@ -77,10 +77,11 @@ test-infra: .venv/.installed node_modules/.installed
 build: .venv/.installed
 	scripts/sam.sh build
 
-# The arm64 bootstrap for the tests, in .aws-sam/arm64/ beside the x86_64 one: built once per
-# run, through the template as `LAMBDA_ARCHITECTURE=arm64 make build` builds it.
+# The arm64 bootstrap for the tests, in .aws-sam/arm64/build/ beside the x86_64 one (and
+# compiled in target/arm64/, so both builds can run at once): built once per run, through the
+# template as `LAMBDA_ARCHITECTURE=arm64 make build` builds it.
 build-arm64: .venv/.installed
-	LAMBDA_ARCHITECTURE=arm64 SAM_BUILD_DIR=.aws-sam/arm64 scripts/sam.sh build
+	LAMBDA_ARCHITECTURE=arm64 SAM_BUILD_DIR=.aws-sam/arm64/build scripts/sam.sh build
 
 # Needs AWS credentials and a region (AWS_DEFAULT_REGION or a profile's; AWS_REGION alone is not
 # read). The first time: make deploy DEPLOY_ARGS=--guided
@@ -125,8 +126,12 @@ test-arm64: node_modules/.installed build-arm64
 	scripts/setup-arm64.sh qemu >/dev/null
 	node --test --test-timeout=300000 tests/arm64/
 
+# Two parts at a time: the Python and browser tests mostly wait while cargo compiles, and the
+# two architectures compile in target directories of their own. -Otarget prints each part's
+# output whole when it ends, not interleaved.
 ARM64_TESTS ?= test-arm64
-test: test-rust test-infra test-build test-e2e $(ARM64_TESTS)
+test:
+	$(MAKE) -j2 -Otarget test-rust test-infra test-build test-e2e $(ARM64_TESTS)
 
 dev: node_modules/.installed
 	scripts/dev.sh

@@ -15,7 +15,8 @@
 # LAMBDA_RUNTIME=provided.al2 and LAMBDA_ARCHITECTURE=arm64 pass --parameter-overrides
 # LambdaRuntime=… Architecture=… to either; unset, samconfig.toml's parameters apply
 # (provided.al2023, x86_64). SAM_BUILD_DIR=DIR builds into DIR instead of .aws-sam/build (the
-# tests keep their arm64 build apart from the x86_64 one).
+# tests keep their arm64 and provided.al2 builds apart from the default one; SAM keeps its
+# build.toml beside DIR, so DIR's parent is the build's own too).
 #
 # cargo-lambda compiles in the source tree, release profile, for a glibc 2.26 target:
 #   x86_64: x86_64-unknown-linux-gnu.2.26, from Cargo.toml's [package.metadata.lambda.build]
@@ -27,8 +28,8 @@
 #     runtime changes nothing but that flag (one artifact serves both), and `sam deploy` still
 #     gets the runtime chosen.
 # The objects land in target/<target>/release/ and the binary in
-# target/lambda/bootstrap/bootstrap, apart from the host-target debug builds of `cargo test` and
-# clippy. A second run reuses them (cargo finds everything fresh).
+# target/lambda/bootstrap/bootstrap (arm64: under target/arm64/), apart from the host-target
+# debug builds of `cargo test` and clippy. A second run reuses them (cargo finds everything fresh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 readonly MAX_GLIBC=2.26
@@ -104,6 +105,9 @@ case ${1:-} in
   build)
     if [[ $architecture == arm64 ]]; then
       scripts/setup-arm64.sh target
+      # A target directory of its own: cargo locks one for the whole of a build, so the x86_64
+      # and arm64 builds (make test runs both) can then compile at once.
+      export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/arm64}
       # The one runtime for which SAM passes the glibc 2.26 arm64 target (see the top).
       overrides=(--parameter-overrides "LambdaRuntime=provided.al2 Architecture=arm64")
     fi
