@@ -3,7 +3,7 @@
 // and `make dev` get a local DynamoDB.
 //
 // As a module: `const db = await startDynalite({ table, path })` → { endpoint, port, call(),
-// retries(), updates(), close() }.
+// retries(), updates(), writesTo(page), close() }.
 // As a command: `node tools/local/dynalite.js [--table NAME] [--path DIR] [--port N]`
 // prints one JSON line {"endpoint": "...", "port": N} once the table is ACTIVE, then serves
 // until SIGINT/SIGTERM, or, when its standard input is a pipe, until that pipe closes (so a
@@ -96,13 +96,31 @@ async function startDynalite({ table, path: dataDir, port = 0 } = {}) {
   // The SDK numbers its attempts (`amz-sdk-request: attempt=N; max=M`): one numbered past 1 is
   // a retry, which the benchmark's instruction counts must not include. Every UpdateItem that
   // arrives is applied: the tests compare a count with these, not with the requests they sent,
-  // since a retry after an attempt timed out on a busy machine counts again.
+  // since a retry after an attempt timed out on a busy machine counts again. writesTo(page)
+  // says, for one page, how many were applied and how many of those were retries: applied
+  // minus retries is the hits the function was asked to count, exact whatever the machine does.
   let retries = 0;
   let updates = 0;
-  server.on('request', (req) => {
+  const written = new Map(); // page → { applied, retries }: the UpdateItem calls applied to it
+  server.on('request', (req, res) => {
     const attempt = /attempt=(\d+)/.exec(req.headers['amz-sdk-request'] || '');
-    if (attempt && Number(attempt[1]) > 1) retries++;
-    if (req.headers['x-amz-target'] === 'DynamoDB_20120810.UpdateItem') updates++;
+    const isRetry = Boolean(attempt && Number(attempt[1]) > 1);
+    if (isRetry) retries++;
+    if (req.headers['x-amz-target'] !== 'DynamoDB_20120810.UpdateItem') return;
+    updates++;
+    let body = '';
+    req.on('data', (chunk) => (body += chunk)); // beside dynalite's own reader, which sees the same chunks
+    // Counted when dynalite answers, not when the answer arrives: an attempt the SDK gave up on
+    // (its connection gone) was still written.
+    const end = res.end;
+    res.end = function answered(...args) {
+      if (res.statusCode === 200) {
+        const page = JSON.parse(body).Key.path.S;
+        const so = written.get(page) ?? { applied: 0, retries: 0 };
+        written.set(page, { applied: so.applied + 1, retries: so.retries + isRetry });
+      }
+      return end.apply(this, args);
+    };
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -116,6 +134,7 @@ async function startDynalite({ table, path: dataDir, port = 0 } = {}) {
     call: (target, body) => dynamoCall(actualPort, target, body),
     retries: () => retries,
     updates: () => updates,
+    writesTo: (page) => ({ ...(written.get(page) ?? { applied: 0, retries: 0 }) }),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
