@@ -77,10 +77,10 @@ test-infra: .venv/.installed node_modules/.installed
 build: .venv/.installed
 	scripts/sam.sh build
 
-# The arm64 bootstrap for the tests, in .aws-sam/arm64/build/ beside the x86_64 one (and
-# compiled in target/arm64/, so both builds can run at once): built once per run, through the
-# template as `LAMBDA_ARCHITECTURE=arm64 make build` builds it.
-build-arm64: .venv/.installed
+# The arm64 bootstrap for the tests, in .aws-sam/arm64/build/ beside the x86_64 one (compiled
+# in target/arm64/, so the x86_64 tests' own cargo runs need not wait for it): built once per
+# run, through the template as `LAMBDA_ARCHITECTURE=arm64 make build` builds it.
+build-arm64: .venv/.installed | $(ARM64_BUILD_AFTER)
 	LAMBDA_ARCHITECTURE=arm64 SAM_BUILD_DIR=.aws-sam/arm64/build scripts/sam.sh build
 
 # Needs AWS credentials and a region (AWS_DEFAULT_REGION or a profile's; AWS_REGION alone is not
@@ -126,12 +126,13 @@ test-arm64: node_modules/.installed build-arm64
 	scripts/setup-arm64.sh qemu >/dev/null
 	node --test --test-timeout=300000 tests/arm64/
 
-# Two parts at a time: the Python and browser tests mostly wait while cargo compiles, and the
-# two architectures compile in target directories of their own. -Otarget prints each part's
-# output whole when it ends, not interleaved.
+# Two parts at a time: the Python and browser tests mostly wait while cargo compiles. The arm64
+# build waits for the x86_64 one (two release builds at once take as long as one after the
+# other, and the end-to-end tests need the x86_64 one), then compiles while those tests run.
+# -Otarget prints each part's output whole when it ends, not interleaved.
 ARM64_TESTS ?= test-arm64
 test:
-	$(MAKE) -j2 -Otarget test-rust test-infra test-build test-e2e $(ARM64_TESTS)
+	$(MAKE) -j2 -Otarget test-rust test-infra test-build test-e2e $(ARM64_TESTS) ARM64_BUILD_AFTER=build
 
 dev: node_modules/.installed
 	scripts/dev.sh

@@ -105,8 +105,8 @@ case ${1:-} in
   build)
     if [[ $architecture == arm64 ]]; then
       scripts/setup-arm64.sh target
-      # A target directory of its own: cargo locks one for the whole of a build, so the x86_64
-      # and arm64 builds (make test runs both) can then compile at once.
+      # A target directory of its own: cargo locks one for the whole of a build, and make test
+      # compiles arm64 while its x86_64 parts still run cargo (the provided.al2 build).
       export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/arm64}
       # The one runtime for which SAM passes the glibc 2.26 arm64 target (see the top).
       overrides=(--parameter-overrides "LambdaRuntime=provided.al2 Architecture=arm64")
