@@ -3,20 +3,21 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: FORCE help setup lint test test-rust test-infra test-build test-e2e dev invoke build build-arm64 test-arm64 deploy pipeline github-oidc smoke bench mutants
+.PHONY: FORCE help setup lint lint-rust lint-infra test test-rust test-infra test-build test-e2e dev invoke build build-arm64 test-arm64 deploy pipeline github-oidc smoke bench mutants
 
 help:
 	@echo "make setup   install the project's tools: node_modules/ (npm ci) and .venv/ (Python)"
 	@echo "make dev     run the counter locally on http://127.0.0.1:3000/counter?path=/"
 	@echo "make invoke EVENT=events/get-counter.json   one event through the function (EVENT=- reads stdin)"
-	@echo "make test    install what the tests need, then run every test and check; in parts:"
+	@echo "make test    install what the tests need, then run every test and check; in parts, two at a time:"
 	@echo "  make test-rust   cargo test (CARGO_TEST=... runs another command)"
 	@echo "  make test-infra  cfn-lint, sam validate, pytest tests/infra and tests/ops"
 	@echo "  make test-build  make build, then the same bytes for provided.al2"
 	@echo "  make test-e2e    make build, then node --test tests/e2e (the built binary, make dev, Chromium)"
 	@echo "  make test-arm64  make build-arm64, then the arm64 binary under qemu-aarch64 (tests/arm64)"
 	@echo "make lint    cargo fmt --all --check, clippy -D warnings, cargo-deny (offline), checkov, cfn-lint I3510 and"
-	@echo "             parliament on the templates, check-jsonschema, zizmor and shellcheck on the workflows"
+	@echo "             parliament on the templates, check-jsonschema, zizmor and shellcheck on the workflows;"
+	@echo "             in halves, run at once: make lint-rust (fmt, clippy, cargo-deny), make lint-infra (the rest)"
 	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26 (LAMBDA_ARCHITECTURE=arm64: Graviton)"
 	@echo "make build-arm64  the arm64 artifact into .aws-sam/arm64/build/, for make test-arm64"
 	@echo "make deploy  build, then sam deploy (needs AWS and a region; DEPLOY_ARGS=--guided the first time)"
@@ -51,11 +52,17 @@ setup: node_modules/.installed .venv/.installed
 # cargo-deny's licences, bans and sources (scripts/check-deps.sh, deny.toml), checkov on the
 # templates (scripts/scan-templates.sh), their IAM (scripts/lint-iam.sh: cfn-lint I3510,
 # parliament), the workflows (scripts/lint-workflows.sh: schema, zizmor, shellcheck) and
-# shellcheck on scripts/, all offline: a new finding fails here.
-lint: .venv/.installed
+# shellcheck on scripts/, all offline: a new finding fails here. The Rust and the Python halves
+# run at once: checkov and the IAM checks take as long as clippy, on one core.
+lint:
+	$(MAKE) -j2 -Otarget lint-rust lint-infra
+
+lint-rust: .venv/.installed
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	scripts/check-deps.sh
+
+lint-infra: .venv/.installed
 	scripts/scan-templates.sh
 	scripts/lint-iam.sh
 	scripts/lint-workflows.sh
