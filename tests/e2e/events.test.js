@@ -29,10 +29,13 @@ for (const [file, expected] of Object.entries(EXPECTED)) {
     const before = expected.status === 200 ? (await hits(fn.db, page)) ?? 0 : undefined;
     const pid = fn.rt.pid;
     const updatesBefore = fn.db.updates();
+    const askedBefore = fn.db.writesTo(page).asked;
     const result = await fn.rt.invoke(event);
-    // One UpdateItem per counted hit; two if an attempt outlived its timeout on a busy machine
-    // and was retried: the table then holds both, and the answer the last.
+    // One hit asked per counted request, and no write elsewhere; its UpdateItem applied twice if
+    // an attempt outlived its timeout on a busy machine and was retried: the table then holds
+    // both, and the answer the last.
     const updates = fn.db.updates() - updatesBefore;
+    assert.equal(fn.db.writesTo(page).asked - askedBefore, isCounted ? 1 : 0, `${updates} UpdateItem calls`);
     assert.ok(isCounted ? updates >= 1 : updates === 0, `${updates} UpdateItem calls`);
     assertResponse(result, after(expected, before === undefined ? undefined : before + Math.max(updates - 1, 0)), file);
     assert.equal(result.pid, pid, 'served by the same process');

@@ -97,17 +97,22 @@ async function startDynalite({ table, path: dataDir, port = 0 } = {}) {
   // a retry, which the benchmark's instruction counts must not include. Every UpdateItem that
   // arrives is applied: the tests compare a count with these, not with the requests they sent,
   // since a retry after an attempt timed out on a busy machine counts again. writesTo(page)
-  // says, for one page, how many were applied and how many of those were retries: applied
-  // minus retries is the hits the function was asked to count, exact whatever the machine does.
+  // says, for one page, how many were applied, how many of those were retries, and `asked`:
+  // the hits the function was asked to count there, exact whatever the machine does. The SDK
+  // names each call it makes (`amz-sdk-invocation-id`, the same on every attempt of it), so
+  // `asked` counts the calls with a write applied; a write without that name (a test's own)
+  // is one of its own. Applied minus retries would miss a call whose first attempt never
+  // reached dynalite (a connection that failed, or an attempt that ran out before it was sent).
   let retries = 0;
   let updates = 0;
-  const written = new Map(); // page → { applied, retries }: the UpdateItem calls applied to it
+  const written = new Map(); // page → { applied, retries, calls }: the UpdateItem calls applied to it
   server.on('request', (req, res) => {
     const attempt = /attempt=(\d+)/.exec(req.headers['amz-sdk-request'] || '');
     const isRetry = Boolean(attempt && Number(attempt[1]) > 1);
     if (isRetry) retries++;
     if (req.headers['x-amz-target'] !== 'DynamoDB_20120810.UpdateItem') return;
     updates++;
+    const call = req.headers['amz-sdk-invocation-id'] ?? Symbol('a write of its own');
     let body = '';
     req.on('data', (chunk) => (body += chunk)); // beside dynalite's own reader, which sees the same chunks
     // Counted when dynalite answers, not when the answer arrives: an attempt the SDK gave up on
@@ -116,8 +121,8 @@ async function startDynalite({ table, path: dataDir, port = 0 } = {}) {
     res.end = function answered(...args) {
       if (res.statusCode === 200) {
         const page = JSON.parse(body).Key.path.S;
-        const so = written.get(page) ?? { applied: 0, retries: 0 };
-        written.set(page, { applied: so.applied + 1, retries: so.retries + isRetry });
+        const so = written.get(page) ?? { applied: 0, retries: 0, calls: new Set() };
+        written.set(page, { applied: so.applied + 1, retries: so.retries + isRetry, calls: so.calls.add(call) });
       }
       return end.apply(this, args);
     };
@@ -134,7 +139,10 @@ async function startDynalite({ table, path: dataDir, port = 0 } = {}) {
     call: (target, body) => dynamoCall(actualPort, target, body),
     retries: () => retries,
     updates: () => updates,
-    writesTo: (page) => ({ ...(written.get(page) ?? { applied: 0, retries: 0 }) }),
+    writesTo: (page) => {
+      const { applied = 0, retries: retried = 0, calls = new Set() } = written.get(page) ?? {};
+      return { applied, retries: retried, asked: calls.size };
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
