@@ -9,7 +9,7 @@ help:
 	@echo "make setup   install the project's tools: node_modules/ (npm ci) and .venv/ (Python)"
 	@echo "make dev     run the counter locally on http://127.0.0.1:3000/counter?path=/"
 	@echo "make invoke EVENT=events/get-counter.json   one event through the function (EVENT=- reads stdin)"
-	@echo "make test    install what the tests need, then run every test and check; in parts, two at a time:"
+	@echo "make test    install what the tests need, then run every test and check; in parts:"
 	@echo "  make test-rust   cargo test (CARGO_TEST=... runs another command)"
 	@echo "  make test-infra  cfn-lint, sam validate, pytest tests/infra and tests/ops"
 	@echo "  make test-build  make build, then the same bytes for provided.al2"
@@ -17,7 +17,7 @@ help:
 	@echo "  make test-arm64  make build-arm64, then the arm64 binary under qemu-aarch64 (tests/arm64)"
 	@echo "make lint    cargo fmt --all --check, clippy -D warnings, cargo-deny (offline), checkov, cfn-lint I3510 and"
 	@echo "             parliament on the templates, check-jsonschema, zizmor and shellcheck on the workflows;"
-	@echo "             in halves, run at once: make lint-rust (fmt, clippy, cargo-deny), make lint-infra (the rest)"
+	@echo "             in halves: make lint-rust (fmt, clippy, cargo-deny), make lint-infra (the rest)"
 	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26 (LAMBDA_ARCHITECTURE=arm64: Graviton)"
 	@echo "make build-arm64  the arm64 artifact into .aws-sam/arm64/build/, for make test-arm64"
 	@echo "make deploy  build, then sam deploy (needs AWS and a region; DEPLOY_ARGS=--guided the first time)"
@@ -52,10 +52,8 @@ setup: node_modules/.installed .venv/.installed
 # cargo-deny's licences, bans and sources (scripts/check-deps.sh, deny.toml), checkov on the
 # templates (scripts/scan-templates.sh), their IAM (scripts/lint-iam.sh: cfn-lint I3510,
 # parliament), the workflows (scripts/lint-workflows.sh: schema, zizmor, shellcheck) and
-# shellcheck on scripts/, all offline: a new finding fails here. The Rust and the Python halves
-# run at once: checkov and the IAM checks take as long as clippy, on one core.
-lint:
-	$(MAKE) -j2 -Otarget lint-rust lint-infra
+# shellcheck on scripts/, all offline: a new finding fails here. In two halves, Rust and the rest.
+lint: lint-rust lint-infra
 
 lint-rust: .venv/.installed
 	cargo fmt --all --check
@@ -84,10 +82,9 @@ test-infra: .venv/.installed node_modules/.installed
 build: .venv/.installed
 	scripts/sam.sh build
 
-# The arm64 bootstrap for the tests, in .aws-sam/arm64/build/ beside the x86_64 one (compiled
-# in target/arm64/, so the x86_64 tests' own cargo runs need not wait for it): built once per
-# run, through the template as `LAMBDA_ARCHITECTURE=arm64 make build` builds it.
-build-arm64: .venv/.installed | $(ARM64_BUILD_AFTER)
+# The arm64 bootstrap for the tests, in .aws-sam/arm64/build/ beside the x86_64 one: built once
+# per run, through the template as `LAMBDA_ARCHITECTURE=arm64 make build` builds it.
+build-arm64: .venv/.installed
 	LAMBDA_ARCHITECTURE=arm64 SAM_BUILD_DIR=.aws-sam/arm64/build scripts/sam.sh build
 
 # Needs AWS credentials and a region (AWS_DEFAULT_REGION or a profile's; AWS_REGION alone is not
@@ -133,13 +130,10 @@ test-arm64: node_modules/.installed build-arm64
 	scripts/setup-arm64.sh qemu >/dev/null
 	node --test --test-timeout=300000 tests/arm64/
 
-# Two parts at a time: the Python and browser tests mostly wait while cargo compiles. The arm64
-# build waits for the x86_64 one (two release builds at once take as long as one after the
-# other, and the end-to-end tests need the x86_64 one), then compiles while those tests run.
-# -Otarget prints each part's output whole when it ends, not interleaved.
+# One part after another: on two cores each part keeps both busy, and measured two at a time
+# (make -j2) the whole took as long, with the parts' output interleaved.
 ARM64_TESTS ?= test-arm64
-test:
-	$(MAKE) -j2 -Otarget test-rust test-infra test-build test-e2e $(ARM64_TESTS) ARM64_BUILD_AFTER=build
+test: test-rust test-infra test-build test-e2e $(ARM64_TESTS)
 
 dev: node_modules/.installed
 	scripts/dev.sh

@@ -28,8 +28,8 @@
 #     runtime changes nothing but that flag (one artifact serves both), and `sam deploy` still
 #     gets the runtime chosen.
 # The objects land in target/<target>/release/ and the binary in
-# target/lambda/bootstrap/bootstrap (arm64: under target/arm64/), apart from the host-target
-# debug builds of `cargo test` and clippy. A second run reuses them (cargo finds everything fresh).
+# target/lambda/bootstrap/bootstrap, apart from the host-target debug builds of `cargo test` and
+# clippy. A second run reuses them (cargo finds everything fresh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 readonly MAX_GLIBC=2.26
@@ -105,9 +105,6 @@ case ${1:-} in
   build)
     if [[ $architecture == arm64 ]]; then
       scripts/setup-arm64.sh target
-      # A target directory of its own: cargo locks one for the whole of a build, and make test
-      # compiles arm64 while its x86_64 parts still run cargo (the provided.al2 build).
-      export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/arm64}
       # The one runtime for which SAM passes the glibc 2.26 arm64 target (see the top).
       overrides=(--parameter-overrides "LambdaRuntime=provided.al2 Architecture=arm64")
     fi
