@@ -548,11 +548,16 @@ test(`${VISITORS} visitors opening the page at once through the stage's throttle
   assert.equal(statuses[200], VISITORS, `one answer a visitor (the front answered ${JSON.stringify(statuses)})`);
   const sorted = [...shown].sort((a, b) => a - b);
   assert.equal(new Set(sorted).size, VISITORS, `every visitor shown a count of its own: ${sorted}`);
-  // The function was asked to count each visitor once. The table holds the last count shown:
-  // the number of visitors, unless the SDK's retry applied a hit again whose answer was lost
-  // (README, "A hit may count twice"), a count no page shows.
-  const total = await countOf(fn.db, '/crowd/', VISITORS);
-  assert.equal(sorted.at(-1), total, 'the last visitor shown the total');
+  // The function was asked to count each visitor once, and at most once more for each request it
+  // failed: on a busy machine a write can outlast the SDK's whole budget, be applied, and be
+  // answered 503, which the page asks again after (README, "A hit may count twice"). The table
+  // holds every write; the last count shown is the total unless a write whose answer was lost
+  // came last, a count no page shows.
+  const failed = log.filter((r) => r.status >= 500).length;
+  const { asked } = fn.db.writesTo('/crowd/');
+  assert.ok(asked >= VISITORS && asked <= VISITORS + failed, `${asked} hits asked, ${VISITORS} visitors, ${failed} failed answers`);
+  const total = await countOf(fn.db, '/crowd/', asked);
+  assert.ok(failed ? sorted.at(-1) <= total : sorted.at(-1) === total, `the last visitor shown ${sorted.at(-1)} of ${total}`);
 });
 
 test('a page that only ever gets 429 shows "–" once its retries are spent; a read retries too', async (t) => {
