@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: FORCE help setup lint lint-rust lint-infra test test-rust test-infra test-build test-e2e dev invoke build build-arm64 test-arm64 deploy pipeline github-oidc smoke bench mutants
+.PHONY: FORCE help setup lint test test-rust test-infra test-build test-e2e dev invoke build build-arm64 test-arm64 deploy pipeline github-oidc smoke bench mutants
 
 help:
 	@echo "make setup   install the project's tools: node_modules/ (npm ci) and .venv/ (Python)"
@@ -16,10 +16,9 @@ help:
 	@echo "  make test-e2e    make build, then node --test tests/e2e (the built binary, make dev, Chromium)"
 	@echo "  make test-arm64  make build-arm64, then the arm64 binary under qemu-aarch64 (tests/arm64)"
 	@echo "make lint    cargo fmt --all --check, clippy -D warnings, cargo-deny (offline), checkov, cfn-lint I3510 and"
-	@echo "             parliament on the templates, check-jsonschema, zizmor and shellcheck on the workflows;"
-	@echo "             in halves: make lint-rust (fmt, clippy, cargo-deny), make lint-infra (the rest)"
+	@echo "             parliament on the templates, check-jsonschema, zizmor and shellcheck on the workflows"
 	@echo "make build   sam build: the Lambda artifact, checked to need glibc <= 2.26 (LAMBDA_ARCHITECTURE=arm64: Graviton)"
-	@echo "make build-arm64  the arm64 artifact into .aws-sam/arm64/build/, for make test-arm64"
+	@echo "make build-arm64  the arm64 artifact into .aws-sam/arm64/, for make test-arm64"
 	@echo "make deploy  build, then sam deploy (needs AWS and a region; DEPLOY_ARGS=--guided the first time)"
 	@echo "make pipeline  create or update the CodePipeline stack (needs AWS and a region; PIPELINE_ARGS=...)"
 	@echo "make github-oidc  create or update GitHub Actions' OIDC roles and bucket (needs AWS; GITHUB_OIDC_ARGS=...),"
@@ -52,15 +51,11 @@ setup: node_modules/.installed .venv/.installed
 # cargo-deny's licences, bans and sources (scripts/check-deps.sh, deny.toml), checkov on the
 # templates (scripts/scan-templates.sh), their IAM (scripts/lint-iam.sh: cfn-lint I3510,
 # parliament), the workflows (scripts/lint-workflows.sh: schema, zizmor, shellcheck) and
-# shellcheck on scripts/, all offline: a new finding fails here. In two halves, Rust and the rest.
-lint: lint-rust lint-infra
-
-lint-rust: .venv/.installed
+# shellcheck on scripts/, all offline: a new finding fails here.
+lint: .venv/.installed
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	scripts/check-deps.sh
-
-lint-infra: .venv/.installed
 	scripts/scan-templates.sh
 	scripts/lint-iam.sh
 	scripts/lint-workflows.sh
@@ -82,10 +77,10 @@ test-infra: .venv/.installed node_modules/.installed
 build: .venv/.installed
 	scripts/sam.sh build
 
-# The arm64 bootstrap for the tests, in .aws-sam/arm64/build/ beside the x86_64 one: built once
-# per run, through the template as `LAMBDA_ARCHITECTURE=arm64 make build` builds it.
+# The arm64 bootstrap for the tests, in .aws-sam/arm64/ beside the x86_64 one: built once per
+# run, through the template as `LAMBDA_ARCHITECTURE=arm64 make build` builds it.
 build-arm64: .venv/.installed
-	LAMBDA_ARCHITECTURE=arm64 SAM_BUILD_DIR=.aws-sam/arm64/build scripts/sam.sh build
+	LAMBDA_ARCHITECTURE=arm64 SAM_BUILD_DIR=.aws-sam/arm64 scripts/sam.sh build
 
 # Needs AWS credentials and a region (AWS_DEFAULT_REGION or a profile's; AWS_REGION alone is not
 # read). The first time: make deploy DEPLOY_ARGS=--guided
@@ -130,8 +125,6 @@ test-arm64: node_modules/.installed build-arm64
 	scripts/setup-arm64.sh qemu >/dev/null
 	node --test --test-timeout=300000 tests/arm64/
 
-# One part after another: on two cores each part keeps both busy, and measured two at a time
-# (make -j2) the whole took as long, with the parts' output interleaved.
 ARM64_TESTS ?= test-arm64
 test: test-rust test-infra test-build test-e2e $(ARM64_TESTS)
 

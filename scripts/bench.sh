@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 die() { echo "bench.sh: $*" >&2; exit 1; }
 
 readonly RUST_BOOTSTRAP=${BENCH_RUST_BOOTSTRAP:-.aws-sam/build/CounterFunction/bootstrap}
-readonly ARM64_BOOTSTRAP=.aws-sam/arm64/build/CounterFunction/bootstrap
+readonly ARM64_BOOTSTRAP=.aws-sam/arm64/CounterFunction/bootstrap
 readonly VENV=bench/.venv
 readonly STAMP=$VENV/.installed
 

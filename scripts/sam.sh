@@ -15,8 +15,7 @@
 # LAMBDA_RUNTIME=provided.al2 and LAMBDA_ARCHITECTURE=arm64 pass --parameter-overrides
 # LambdaRuntime=… Architecture=… to either; unset, samconfig.toml's parameters apply
 # (provided.al2023, x86_64). SAM_BUILD_DIR=DIR builds into DIR instead of .aws-sam/build (the
-# tests keep their arm64 and provided.al2 builds apart from the default one; SAM keeps its
-# build.toml beside DIR, so DIR's parent is the build's own too).
+# tests keep their arm64 build apart from the x86_64 one).
 #
 # cargo-lambda compiles in the source tree, release profile, for a glibc 2.26 target:
 #   x86_64: x86_64-unknown-linux-gnu.2.26, from Cargo.toml's [package.metadata.lambda.build]

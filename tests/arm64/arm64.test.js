@@ -17,7 +17,7 @@ const SYSROOT = '/usr/aarch64-linux-gnu';
 const EM_AARCH64 = 183; // ELF e_machine
 
 function arm64Bootstrap() {
-  const bin = path.resolve(ROOT, process.env.ARM64_BOOTSTRAP || '.aws-sam/arm64/build/CounterFunction/bootstrap');
+  const bin = path.resolve(ROOT, process.env.ARM64_BOOTSTRAP || '.aws-sam/arm64/CounterFunction/bootstrap');
   if (!fs.existsSync(bin)) throw new Error(`${bin} does not exist: run \`make build-arm64\` first`);
   return bin;
 }
