@@ -97,19 +97,18 @@ async function startDynalite({ table, path: dataDir, port = 0 } = {}) {
   // a retry, which the benchmark's instruction counts must not include. Every UpdateItem that
   // arrives is applied: the tests compare a count with these, not with the requests they sent,
   // since a retry after an attempt timed out on a busy machine counts again. writesTo(page)
-  // says, for one page, how many were applied, how many of those were retries, and `asked`:
-  // the hits the function was asked to count there, exact whatever the machine does. The SDK
-  // names each call it makes (`amz-sdk-invocation-id`, the same on every attempt of it), so
-  // `asked` counts the calls with a write applied; a write without that name (a test's own)
-  // is one of its own. Applied minus retries would miss a call whose first attempt never
-  // reached dynalite (a connection that failed, or an attempt that ran out before it was sent).
+  // says, for one page, how many were applied, and `asked`: the hits the function was asked to
+  // count there, exact whatever the machine does. The SDK names each call it makes
+  // (`amz-sdk-invocation-id`, the same on every attempt of it), so `asked` counts the calls with
+  // a write applied; a write without that name (a test's own) is one of its own. Applied minus
+  // retries would miss a call whose first attempt never reached dynalite (a connection that
+  // failed, or an attempt that ran out before it was sent).
   let retries = 0;
   let updates = 0;
-  const written = new Map(); // page → { applied, retries, calls }: the UpdateItem calls applied to it
+  const written = new Map(); // page → { applied, calls }: the UpdateItem calls applied to it
   server.on('request', (req, res) => {
     const attempt = /attempt=(\d+)/.exec(req.headers['amz-sdk-request'] || '');
-    const isRetry = Boolean(attempt && Number(attempt[1]) > 1);
-    if (isRetry) retries++;
+    if (attempt && Number(attempt[1]) > 1) retries++;
     if (req.headers['x-amz-target'] !== 'DynamoDB_20120810.UpdateItem') return;
     updates++;
     const call = req.headers['amz-sdk-invocation-id'] ?? Symbol('a write of its own');
@@ -121,8 +120,10 @@ async function startDynalite({ table, path: dataDir, port = 0 } = {}) {
     res.end = function answered(...args) {
       if (res.statusCode === 200) {
         const page = JSON.parse(body).Key.path.S;
-        const so = written.get(page) ?? { applied: 0, retries: 0, calls: new Set() };
-        written.set(page, { applied: so.applied + 1, retries: so.retries + isRetry, calls: so.calls.add(call) });
+        if (!written.has(page)) written.set(page, { applied: 0, calls: new Set() });
+        const record = written.get(page);
+        record.applied++;
+        record.calls.add(call);
       }
       return end.apply(this, args);
     };
@@ -140,8 +141,8 @@ async function startDynalite({ table, path: dataDir, port = 0 } = {}) {
     retries: () => retries,
     updates: () => updates,
     writesTo: (page) => {
-      const { applied = 0, retries: retried = 0, calls = new Set() } = written.get(page) ?? {};
-      return { applied, retries: retried, asked: calls.size };
+      const { applied = 0, calls = new Set() } = written.get(page) ?? {};
+      return { applied, asked: calls.size };
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
