@@ -59,9 +59,8 @@ test('make dev serves rising counts on 127.0.0.1, keeps them across a restart, a
   assert.equal(base, `http://127.0.0.1:${port}`, 'the printed URL');
   assert.deepEqual(childPids(first.child.pid).length, 1, 'one child: the bootstrap');
   const db = first.db();
-  const dynamoPort = db.port;
   for (const address of externalAddresses()) {
-    for (const p of [port, dynamoPort, sitePort]) {
+    for (const p of [port, db.port, sitePort]) {
       assert.equal(await reachable(address, p), false, `${address}:${p} refused`);
     }
   }
